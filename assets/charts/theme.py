@@ -1,0 +1,30 @@
+"""The one visual style of every chart and of the report page."""
+
+from __future__ import annotations
+
+import altair as alt
+
+FONT = "Helvetica, Arial, sans-serif"
+# Colour-blind-safe categorical palette (Okabe-Ito), in the order series are usually ranked.
+PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000", "#999999"]
+WIDTH, HEIGHT = 640, 320
+
+
+@alt.theme.register("stateofml", enable=True)
+def stateofml_theme() -> alt.theme.ThemeConfig:
+    return {
+        "config": {
+            "font": FONT,
+            "view": {"continuousWidth": WIDTH, "continuousHeight": HEIGHT, "stroke": None},
+            "title": {"fontSize": 16, "anchor": "start", "subtitleColor": "#555", "subtitleFontSize": 12},
+            "axis": {"labelFontSize": 11, "titleFontSize": 12, "gridColor": "#eee", "domainColor": "#888"},
+            "legend": {"labelFontSize": 11, "titleFontSize": 12, "orient": "right"},
+            "range": {"category": PALETTE},
+            "background": "white",
+        }
+    }
+
+
+def use_theme() -> None:
+    """Enable the style (module import registers it; call this where charts are made)."""
+    alt.theme.enable("stateofml")

@@ -1,0 +1,134 @@
+"""Raw ingestion assets: the landing zone's files -> raw tables, with full accounting."""
+
+
+import dagster as dg
+
+from orchestration.partitions import context_quarters, quarterly_partitions
+from orchestration.resources import WAREHOUSE_POOL, LandingZone, Warehouse
+from stateofml.contract import ENTITIES
+
+from .load import LoadStats, load_quarter, load_snapshot
+
+GROUP = "raw_activity"
+OWNERS = ["team:data-platform"]
+QUARANTINE_CHECK = "quarantine_share_within_threshold"
+
+
+class IngestConfig(dg.Config):
+    # A few bad records are normal at this scale; beyond this share something upstream broke,
+    # and the marts must not be built from what is left.
+    max_quarantine_share: float = 0.05
+
+
+def _metadata(stats: list[LoadStats]) -> dict:
+    total = LoadStats(stats[0].entity, ",".join(s.quarter for s in stats))
+    for s in stats:
+        total.files += s.files
+        total.read += s.read
+        total.loaded += s.loaded
+        total.quarantined += s.quarantined
+        total.deduplicated += s.deduplicated
+        total.failed_files += s.failed_files
+        for reason, n in s.reasons.items():
+            total.reasons[reason] = total.reasons.get(reason, 0) + n
+    md = {
+        "quarters": total.quarter,
+        "files": total.files,
+        "records_read": total.read,
+        "records_loaded": total.loaded,
+        "records_quarantined": total.quarantined,
+        "records_deduplicated": total.deduplicated,
+        "quarantine_share": round(total.quarantine_share, 6),
+        "dagster/row_count": total.loaded,
+        "accounting_balanced": total.balanced,
+    }
+    if total.reasons:
+        md["quarantine_reasons"] = dg.MetadataValue.json(total.reasons)
+    if total.failed_files:
+        md["failed_files"] = dg.MetadataValue.md("\n".join(f"- `{f}`" for f in total.failed_files))
+    return md, total
+
+
+def _check(asset_key: dg.AssetKey, total: LoadStats, threshold: float) -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(
+        check_name=QUARANTINE_CHECK,
+        asset_key=asset_key,
+        passed=total.balanced and total.quarantine_share <= threshold,
+        metadata={
+            "quarantine_share": round(total.quarantine_share, 6),
+            "threshold": threshold,
+            "read = loaded + quarantined + deduplicated": total.balanced,
+        },
+    )
+
+
+def _check_spec(key: dg.AssetKey) -> dg.AssetCheckSpec:
+    return dg.AssetCheckSpec(
+        QUARANTINE_CHECK,
+        asset=key,
+        # Blocking: downstream assets do not run on a quarter that lost too much of its input.
+        blocking=True,
+        description="Every record read is loaded, quarantined or deduplicated, and the quarantined share is within the configured threshold.",
+    )
+
+
+def build_raw_quarterly_asset(entity: str) -> dg.AssetsDefinition:
+    key = dg.AssetKey(["raw", entity])
+
+    @dg.asset(
+        key=key,
+        group_name=GROUP,
+        owners=OWNERS,
+        kinds={"duckdb", "python"},
+        partitions_def=quarterly_partitions,
+        # A backfill of many quarters is one run (one process holding the warehouse), not many
+        # runs fighting over DuckDB's single-writer lock.
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        pool=WAREHOUSE_POOL,
+        check_specs=[_check_spec(key)],
+        description=(
+            f"Raw {entity} of one quarter, loaded from `<landing>/{entity}/date=.../` into "
+            f"`raw.{entity}__<yyyy>q<n>` (replaced whole) behind the view `raw.{entity}`. "
+            "Bad records go to the quarantine table with their file, row and reason."
+        ),
+        metadata={"contract": "docs/raw_activity.md", "key": ENTITIES[entity].key},
+    )
+    def _raw_asset(context: dg.AssetExecutionContext, config: IngestConfig, landing: LandingZone,
+                   warehouse: Warehouse):
+        with warehouse.get_connection() as conn:
+            stats = [load_quarter(conn, landing.root, entity, q) for q in context_quarters(context)]
+        md, total = _metadata(stats)
+        for s in stats:
+            context.log.info(f"{entity} {s.quarter}: read {s.read}, loaded {s.loaded}, quarantined {s.quarantined}, deduplicated {s.deduplicated}")
+        yield dg.MaterializeResult(metadata=md)
+        yield _check(key, total, config.max_quarantine_share)
+
+    _raw_asset.__name__ = f"raw_{entity}"
+    return _raw_asset
+
+
+RAW_USERS_KEY = dg.AssetKey(["raw", "users"])
+
+
+@dg.asset(
+    key=RAW_USERS_KEY,
+    group_name=GROUP,
+    owners=OWNERS,
+    kinds={"duckdb", "python"},
+    pool=WAREHOUSE_POOL,
+    check_specs=[_check_spec(RAW_USERS_KEY)],
+    description=(
+        "Account profiles: the latest version of every user in the landing zone, as one snapshot "
+        "table `raw.users` (profiles change; they are not events of a quarter)."
+    ),
+    metadata={"contract": "docs/raw_activity.md", "key": "user_id"},
+)
+def raw_users(config: IngestConfig, landing: LandingZone, warehouse: Warehouse):
+    with warehouse.get_connection() as conn:
+        stats = load_snapshot(conn, landing.root, "users")
+    md, total = _metadata([stats])
+    yield dg.MaterializeResult(metadata=md)
+    yield _check(RAW_USERS_KEY, total, config.max_quarantine_share)
+
+
+raw_quarterly_assets = [build_raw_quarterly_asset(e) for e, spec in ENTITIES.items() if spec.quarterly]

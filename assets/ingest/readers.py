@@ -1,0 +1,196 @@
+"""Read one landing file into the staging temp table, typed to the contract.
+
+Each file is read on its own so that a damaged file is a clear file-level error while the
+other files of the quarter still load. JSON Lines are parsed in Python, line by line, because
+DuckDB's ``read_json(ignore_errors=true)`` turns bad lines into NULL rows and loses them.
+Parquet columns already of the contract's type pass through untouched (the fast path at
+full size); anything else is cast, and a value that does not cast is reported by column name
+in ``_cast_errors`` instead of silently becoming NULL.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from stateofml.contract import Entity
+
+FILE_COL, ROW_COL, EXTRA_COL, CAST_ERRORS_COL = "_file", "_row", "_extra", "_cast_errors"
+
+_ARROW_TO_DUCKDB = {
+    pa.string(): "VARCHAR",
+    pa.float64(): "DOUBLE",
+    pa.int32(): "INTEGER",
+    pa.int64(): "BIGINT",
+    pa.bool_(): "BOOLEAN",
+    pa.list_(pa.int32()): "INTEGER[]",
+    pa.list_(pa.string()): "VARCHAR[]",
+}
+
+
+def duckdb_type(typ: pa.DataType) -> str:
+    """The warehouse type of a contract field (timestamps are stored as naive UTC)."""
+    return "TIMESTAMP" if pa.types.is_timestamp(typ) else _ARROW_TO_DUCKDB[typ]
+
+
+@dataclass
+class FileRead:
+    path: Path
+    sha256: str
+    size_bytes: int
+    rows: int = 0
+    error: str | None = None  # file-level: nothing of the file was loaded
+    bad_lines: list[tuple[int | None, str, str | None]] = field(default_factory=list)  # (line, reason, text)
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def read_file(conn: duckdb.DuckDBPyConnection, path: Path, entity: Entity, into: str) -> FileRead:
+    """Append the typed rows of ``path`` to the temp table ``into`` (created by the caller)."""
+    info = FileRead(path=path, sha256=file_sha256(path), size_bytes=path.stat().st_size)
+    if info.size_bytes == 0:
+        return info  # an empty file is valid and holds no records
+    try:
+        if path.name.endswith(".parquet"):
+            source_sql = "read_parquet(?, file_row_number = true, hive_partitioning = false)"
+            source = conn.sql(f"select * from {source_sql}", params=[str(path)])
+            row_expr = "(file_row_number + 1)::bigint"
+            params: list = [str(path)]
+        else:
+            table = _jsonl_table(path, entity, info)
+            if table is None:
+                return info
+            conn.register("_jsonl_file", table)
+            source = conn.sql("select * from _jsonl_file")
+            source_sql, row_expr, params = "_jsonl_file", "_line", []
+        types = dict(zip(source.columns, (str(t) for t in source.types)))
+        sql = _typed_select(entity, types, source_sql, row_expr)
+        info.rows = conn.execute(f"insert into {into} by name {sql}", [str(path), *params]).fetchall()[0][0]
+    except (duckdb.Error, OSError, EOFError, gzip.BadGzipFile, pa.ArrowException, ValueError) as exc:
+        info.error = f"{type(exc).__name__}: {str(exc).splitlines()[0][:300]}"
+    finally:
+        try:
+            conn.unregister("_jsonl_file")
+        except duckdb.Error:
+            pass
+    return info
+
+
+def _typed_select(entity: Entity, source_types: dict[str, str], source_sql: str, row_expr: str) -> str:
+    cols, checks = [], []
+    for f in entity.schema:
+        target = duckdb_type(f.type)
+        if f.name not in source_types:
+            cols.append(f'null::{target} as "{f.name}"')
+            continue
+        expr, can_fail = _cast(f'"{f.name}"', source_types[f.name], target)
+        cols.append(f'{expr} as "{f.name}"')
+        if can_fail:
+            checks.append(f"""case when "{f.name}" is not null and ({expr}) is null then '{f.name}' end""")
+    extras = sorted(c for c in source_types if c not in entity.schema.names and c not in ("file_row_number", "_line", "_extra_json"))
+    if "_extra_json" in source_types:
+        extra = "_extra_json"
+    elif extras:
+        extra = "to_json(struct_pack(" + ", ".join(f'"{c}" := "{c}"' for c in extras) + "))::varchar"
+    else:
+        extra = "null::varchar"
+    cast_errors = f"nullif(concat_ws(',', {', '.join(checks)}), '')" if checks else "null::varchar"
+    return (
+        f"select {', '.join(cols)}, {extra} as {EXTRA_COL}, {cast_errors} as {CAST_ERRORS_COL}, "
+        f"?::varchar as {FILE_COL}, {row_expr} as {ROW_COL} from {source_sql}"
+    )
+
+
+def _cast(col: str, source: str, target: str) -> tuple[str, bool]:
+    """An expression turning ``col`` of type ``source`` into ``target``; can it fail?"""
+    if source == target:
+        return col, False
+    if target == "TIMESTAMP":
+        if source == "TIMESTAMP WITH TIME ZONE":
+            return f"({col} at time zone 'UTC')", False
+        if source.startswith("TIMESTAMP"):
+            return f"{col}::timestamp", False
+        return f"stateofml_parse_ts({col}::varchar)", True
+    if target.endswith("[]") and source == "VARCHAR":
+        element = target[:-2]
+        return (f"case when json_valid({col}) and json_type({col}) = 'ARRAY' "
+                f"then try_cast(from_json({col}, '[\"{element}\"]') as {target}) end"), True
+    if target == "BOOLEAN" and source == "VARCHAR":
+        return f"try_cast(lower(trim({col})) as BOOLEAN)", True
+    return f"try_cast({col} as {target})", True
+
+
+# Timestamps in JSON Lines: ISO 8601 with Z or an offset, naive (read as UTC), or epoch seconds
+# or milliseconds as numbers (values above 1e11 cannot be seconds before the year 5138).
+PARSE_TS_MACRO = r"""
+create or replace temp macro stateofml_parse_ts(v) as (
+    case
+        when v is null then null
+        when regexp_full_match(trim(v), '-?[0-9]+(\.[0-9]+)?') then
+            case when abs(try_cast(trim(v) as double)) >= 1e11
+                 then try(to_timestamp(try_cast(trim(v) as double) / 1000))
+                 else try(to_timestamp(try_cast(trim(v) as double))) end
+        else try_cast(trim(v) as timestamptz)
+    end at time zone 'UTC'
+)
+"""
+
+
+def _jsonl_table(path: Path, entity: Entity, info: FileRead) -> pa.Table | None:
+    names = entity.schema.names
+    columns: dict[str, list] = {n: [] for n in names}
+    extras: list[str | None] = []
+    lines: list[int] = []
+    opener = gzip.open if path.name.endswith(".gz") else open
+    with opener(path, "rb") as f:
+        for lineno, raw in enumerate(f, start=1):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                info.bad_lines.append((lineno, "invalid UTF-8", raw[:200].decode("utf-8", "replace")))
+                continue
+            line = line.lstrip("\ufeff").strip()  # a BOM, CRLF and blank lines are accepted
+            if not line:
+                continue
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as exc:
+                info.bad_lines.append((lineno, f"not JSON ({exc.msg})", line[:200]))
+                continue
+            if not isinstance(obj, dict):
+                info.bad_lines.append((lineno, f"a JSON {type(obj).__name__}, not an object", line[:200]))
+                continue
+            for n in names:
+                columns[n].append(_text(obj.get(n)))
+            extra = {k: v for k, v in obj.items() if k not in columns}
+            extras.append(json.dumps(extra, sort_keys=True) if extra else None)
+            lines.append(lineno)
+    if not lines:
+        return None
+    data = {n: pa.array(v, pa.string()) for n, v in columns.items()}
+    data["_extra_json"] = pa.array(extras, pa.string())
+    data["_line"] = pa.array(lines, pa.int64())
+    return pa.table(data)
+
+
+def _text(v) -> str | None:
+    """JSON values as text for the typed cast: lists/objects as JSON, booleans as true/false."""
+    if v is None:
+        return None
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (list, dict)):
+        return json.dumps(v)
+    return str(v)

@@ -1,0 +1,30 @@
+{#- The report window [start_date, end_date) of this invocation, validated before it reaches SQL:
+    only ISO dates on quarter boundaries are accepted. -#}
+{% macro report_window() %}
+    {%- set start = var('start_date') | string -%}
+    {%- set end = var('end_date') | string -%}
+    {%- for d in [start, end] -%}
+        {%- if not modules.re.fullmatch('[0-9]{4}-(01|04|07|10)-01', d) -%}
+            {{ exceptions.raise_compiler_error("report window bounds must be quarter starts like 2022-10-01, got '" ~ d ~ "'") }}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- if start >= end -%}
+        {{ exceptions.raise_compiler_error("empty report window: start_date " ~ start ~ " >= end_date " ~ end) }}
+    {%- endif -%}
+    {{ return({'start': start, 'end': end}) }}
+{% endmacro %}
+
+{#- A predicate keeping the rows of `column` (a timestamp or date) inside the report window. -#}
+{% macro in_report_window(column) -%}
+    {%- set w = report_window() -%}
+    ({{ column }} >= cast('{{ w.start }}' as date) and {{ column }} < cast('{{ w.end }}' as date))
+{%- endmacro %}
+
+{#- Pre-hook of the quarterly incremental models: delete the window's rows before appending the
+    window again, in the same transaction, so a rerun replaces its quarters exactly (also when a
+    quarter became empty, which a key-based delete+insert would miss). -#}
+{% macro delete_report_window(column='quarter_start') -%}
+    {%- if is_incremental() -%}
+        delete from {{ this }} where {{ in_report_window(column) }}
+    {%- endif -%}
+{%- endmacro %}

@@ -1,0 +1,27 @@
+"""The one entry point: `dagster dev -w workspace.yaml`, `dg dev`, and the CLI load `defs`."""
+
+import warnings
+
+import dagster as dg
+
+from assets.charts.assets import chart_assets
+from assets.ingest.assets import raw_quarterly_assets, raw_users
+
+from .dbt_assets import quarterly_models, reference_seeds
+from .jobs import quarterly_job, reference_job
+from .resources import build_resources
+
+# Single-run backfills are what DuckDB's single writer needs; the policy is marked beta.
+warnings.filterwarnings("ignore", category=dg.BetaWarning)
+
+
+def build_definitions(resources: dict | None = None) -> dg.Definitions:
+    """All definitions; tests and the CLI pass resources rooted in their own data folder."""
+    return dg.Definitions(
+        assets=[raw_users, *raw_quarterly_assets, reference_seeds, quarterly_models, *chart_assets],
+        jobs=[reference_job, quarterly_job],
+        resources=resources or build_resources(),
+    )
+
+
+defs = build_definitions()

@@ -1,0 +1,173 @@
+"""Resources: where the landing zone, the warehouse and the report outputs live.
+
+Paths are resolved when a run uses them, never at import time: explicit config first, then
+STATEOFML_DATA_DIR, then ./data beside the project. The warehouse is a DuckDB file, which
+allows one writer process at a time; every user of it (Python assets, dbt, charts) goes
+through ``Warehouse``, which serializes them with a file lock and always closes its connection.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+from dagster_dbt import DbtCliResource
+from dagster_duckdb import DuckDBResource
+from pydantic import Field
+
+from .project import PROJECT_ROOT, dbt_project
+
+# The one name of the warehouse file everywhere (tests too): dbt-duckdb records the database
+# by the file's stem in its manifest, and dagster-dbt looks it up by that name.
+WAREHOUSE_FILE = "stateofml.duckdb"
+# The Dagster concurrency pool of every asset that writes (or reads) the warehouse: DuckDB
+# allows one read-write process, so these steps run one at a time across all runs.
+WAREHOUSE_POOL = "duckdb_warehouse"
+
+
+def data_dir(configured: str = "") -> Path:
+    return Path(configured or os.environ.get("STATEOFML_DATA_DIR") or PROJECT_ROOT / "data").resolve()
+
+
+class LandingZone(dg.ConfigurableResource):
+    """The raw activity files (contract: docs/raw_activity.md)."""
+
+    path: str = Field(default="", description="Landing-zone folder; default <data dir>/landing.")
+
+    @property
+    def root(self) -> Path:
+        return Path(self.path).resolve() if self.path else data_dir() / "landing"
+
+
+class ReportOutputs(dg.ConfigurableResource):
+    """Where charts (HTML, PNG, Vega-Lite JSON) and report pages are written."""
+
+    path: str = Field(default="", description="Output folder; default <data dir>/reports.")
+
+    @property
+    def root(self) -> Path:
+        return Path(self.path).resolve() if self.path else data_dir() / "reports"
+
+
+class LockTimeout(RuntimeError):
+    """The warehouse stayed locked by another process for longer than allowed."""
+
+
+class Warehouse(DuckDBResource):
+    """The DuckDB warehouse, one writer at a time, connections closed even on error."""
+
+    database: str = Field(default="", description=f"Path of the DuckDB file; default <data dir>/warehouse/{WAREHOUSE_FILE}.")
+    # DuckDB spills to temp_directory beyond memory_limit instead of dying: 8 GB leaves room for
+    # the Python process and dbt on a 24 GB, 2-core machine (the smallest we support).
+    memory_limit: str = Field(default="8GB", description="DuckDB memory_limit.")
+    threads: int = Field(default=2, description="DuckDB threads (one per core of the small machine).")
+    lock_timeout_seconds: float = Field(
+        default=1800.0, description="How long to wait for another writer (a whole quarter at full size) before failing."
+    )
+
+    @property
+    def path(self) -> Path:
+        p = Path(self.database).resolve() if self.database else data_dir() / "warehouse" / WAREHOUSE_FILE
+        if p.name != WAREHOUSE_FILE:
+            raise ValueError(f"the warehouse file must be named {WAREHOUSE_FILE} (dbt-duckdb keys it by stem), got {p}")
+        return p
+
+    @property
+    def temp_directory(self) -> Path:
+        return self.path.parent / "tmp"
+
+    @contextmanager
+    def locked(self) -> Iterator[None]:
+        """Exclusive use of the warehouse file across processes (Python steps, dbt, the CLI).
+
+        The wait is a poll with backoff: a held lock is a transient fault worth waiting for.
+        """
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.path.with_name(self.path.name + ".lock"), "a+") as handle:
+            deadline, delay = time.monotonic() + self.lock_timeout_seconds, 0.05
+            while True:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        raise LockTimeout(f"{self.path} stayed locked for {self.lock_timeout_seconds:.0f}s") from None
+                    time.sleep(delay)
+                    delay = min(delay * 2, 2.0)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    @contextmanager
+    def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        with self.locked():
+            self.temp_directory.mkdir(parents=True, exist_ok=True)
+            conn = duckdb.connect(str(self.path), config=self._config())
+            try:
+                # After connecting: the ICU extension (built in) loads on first use, not in config.
+                conn.execute("set TimeZone = 'UTC'")
+                yield conn
+            finally:
+                conn.close()  # also when the body raised: a leaked connection locks the file
+
+    def _config(self) -> dict[str, str | int | bool]:
+        return {
+            "memory_limit": self.memory_limit,
+            "threads": self.threads,
+            "temp_directory": str(self.temp_directory),
+            # Insertion order is never relied on; dropping it lets big loads stream.
+            "preserve_insertion_order": False,
+            **self.connection_config,
+        }
+
+    @contextmanager
+    def dbt_environment(self) -> Iterator[None]:
+        """Point dbt's profile (dbt_project/profiles.yml) at this warehouse while the lock is held."""
+        values = {
+            "STATEOFML_WAREHOUSE": str(self.path),
+            "STATEOFML_DUCKDB_MEMORY_LIMIT": self.memory_limit,
+            "STATEOFML_DUCKDB_TEMP_DIR": str(self.temp_directory),
+        }
+        saved = {k: os.environ.get(k) for k in values}
+        with self.locked():
+            self.temp_directory.mkdir(parents=True, exist_ok=True)
+            os.environ.update(values)
+            try:
+                yield
+            finally:
+                for k, v in saved.items():
+                    if v is None:
+                        os.environ.pop(k, None)
+                    else:
+                        os.environ[k] = v
+
+
+def dbt_cli() -> DbtCliResource:
+    # The dbt installed beside this interpreter: `.venv/bin/python` works without activating.
+    return DbtCliResource(project_dir=dbt_project, dbt_executable=str(Path(sys.executable).with_name("dbt")))
+
+
+def build_resources(data: Path | None = None) -> dict[str, dg.ConfigurableResource]:
+    """All resources; ``data`` fixes every path under one folder (tests, the CLI's --data-dir)."""
+    if data is None:
+        return {
+            "landing": LandingZone(),
+            "warehouse": Warehouse(),
+            "outputs": ReportOutputs(),
+            "dbt": dbt_cli(),
+        }
+    data = Path(data).resolve()
+    return {
+        "landing": LandingZone(path=str(data / "landing")),
+        "warehouse": Warehouse(database=str(data / "warehouse" / WAREHOUSE_FILE)),
+        "outputs": ReportOutputs(path=str(data / "reports")),
+        "dbt": dbt_cli(),
+    }

@@ -1,0 +1,28 @@
+"""Shared fixtures. dbt's manifest is prepared once per session, before definitions import."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from orchestration.cli import ensure_manifest
+
+
+def pytest_configure(config):
+    # @dbt_assets reads the manifest when orchestration.definitions is imported: parse first,
+    # always, so tests never run against a stale manifest.
+    ensure_manifest(force=True)
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    return tmp_path / "data"
+
+
+@pytest.fixture
+def instance():
+    import dagster as dg
+
+    with dg.DagsterInstance.ephemeral() as inst:
+        yield inst
