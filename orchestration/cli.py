@@ -45,9 +45,10 @@ def ensure_manifest(force: bool = False) -> Path:
     """dbt's manifest must exist before the definitions import (@dbt_assets reads it)."""
     manifest = PROJECT_ROOT / "dbt_project" / "target" / "manifest.json"
     if force or not manifest.exists():
-        dbt = Path(sys.executable).with_name("dbt")
+        from .resources import dbt_executable
+
         result = subprocess.run(
-            [str(dbt), "parse", "--quiet", "--project-dir", "dbt_project", "--profiles-dir", "dbt_project"],
+            [dbt_executable(), "parse", "--quiet", "--project-dir", "dbt_project", "--profiles-dir", "dbt_project"],
             cwd=PROJECT_ROOT, capture_output=True, text=True,
         )
         if result.returncode != 0:

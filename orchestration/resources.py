@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import shutil
 import sys
 import time
 from collections.abc import Iterator
@@ -150,9 +151,16 @@ class Warehouse(DuckDBResource):
                         os.environ[k] = v
 
 
+def dbt_executable() -> str:
+    """The dbt of this environment, also when it is not activated (`.venv/bin/python`, `dg dev`)."""
+    for candidate in (Path(sys.prefix) / "bin" / "dbt", PROJECT_ROOT / ".venv" / "bin" / "dbt"):
+        if candidate.exists():
+            return str(candidate)
+    return shutil.which("dbt") or "dbt"
+
+
 def dbt_cli() -> DbtCliResource:
-    # The dbt installed beside this interpreter: `.venv/bin/python` works without activating.
-    return DbtCliResource(project_dir=dbt_project, dbt_executable=str(Path(sys.executable).with_name("dbt")))
+    return DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable())
 
 
 def build_resources(data: Path | None = None) -> dict[str, dg.ConfigurableResource]:

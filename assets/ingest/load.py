@@ -120,13 +120,12 @@ def _load(conn, entity: Entity, files: list[Path], quarter: Quarter | None, now:
     target = table_name(entity.name, quarter)
     quarantine = (f"{RAW_SCHEMA}.quarantine__{entity.name}__{quarter.table_suffix}" if quarter
                   else f"{RAW_SCHEMA}.quarantine__{entity.name}")
-    cols = ", ".join(f'"{f.name}"' for f in entity.schema)
     conn.execute("begin transaction")
     try:
         conn.execute(f"create schema if not exists {RAW_SCHEMA}")
         conn.execute(f"""
             create or replace table {target} as
-            select {cols}, {EXTRA_COL} as extra, {FILE_COL} as source_file, {ROW_COL} as source_row
+            select {_final_columns(entity)}, {EXTRA_COL} as extra, {FILE_COL} as source_file, {ROW_COL} as source_row
             from _checked where _reason is null and _rank = 1
             order by "{entity.event_time}"
         """)
@@ -157,8 +156,17 @@ def _load(conn, entity: Entity, files: list[Path], quarter: Quarter | None, now:
     return stats
 
 
+def _final_columns(entity: Entity) -> str:
+    return ", ".join(
+        f"{_order_col(entity)} as updated_at" if f.name == "updated_at" else f'"{f.name}"' for f in entity.schema
+    )
+
+
 def _order_col(entity: Entity) -> str:
-    return "updated_at" if "updated_at" in entity.schema.names else f'"{entity.event_time}"'
+    # A record without updated_at is the first version of itself: it dates from its event time.
+    if "updated_at" in entity.schema.names:
+        return f'coalesce(updated_at, "{entity.event_time}")'
+    return f'"{entity.event_time}"'
 
 
 def _reasons_sql(entity: Entity, quarter: Quarter | None, now: datetime) -> str:
@@ -173,8 +181,6 @@ def _reasons_sql(entity: Entity, quarter: Quarter | None, now: datetime) -> str:
         (f"strftime({ev}, '%Y-%m-%d') <> regexp_extract({FILE_COL}, 'date=([0-9-]+)', 1)",
          f"{entity.event_time} is not in its date= folder"),
     ]
-    if "updated_at" in entity.schema.names and entity.event_time != "updated_at":
-        rules.append(("updated_at is null", "missing or unparseable updated_at"))
     if entity.name == "runs":
         rules += [
             ("runtime_seconds < 0", "negative runtime_seconds"),
