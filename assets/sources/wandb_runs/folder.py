@@ -131,6 +131,9 @@ def _read_log(out: FolderRead, path: Path, root: Path) -> RunFacts:
     out.has_log = out.has_run_data = True
     out.log_damaged = bool(log.damage)
     out.problems.extend(f"{rel}: {d}" for d in log.damage)
+    if log.count == 0 and not log.damage:
+        # Seen when the process was killed early: the client had not flushed a single record.
+        out.problems.append(f"{rel}: holds no records (the client wrote only the file header)")
     out.inputs.append((rel, _sha256_file(real)))
     return facts
 

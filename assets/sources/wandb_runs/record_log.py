@@ -46,6 +46,7 @@ class LogRead:
 
     path: Path
     damage: list[str] = field(default_factory=list)
+    count: int = 0  # records decoded
 
     def records(self) -> Iterator[Record]:
         # Why here: importing the client costs about a second; only pay it when a log is read.
@@ -59,6 +60,7 @@ class LogRead:
             except DecodeError as e:
                 self.damage.append(f"record at byte {offset}: not a Record ({e})")
                 continue
+            self.count += 1
             yield record
 
     def _payloads(self) -> Iterator[tuple[int, bytes]]:
