@@ -223,3 +223,4 @@ def test_discover_any_depth_and_no_symlinks(tmp_path):
     )
     assert found["run-20200101_000000-linked"].symlink
     assert [r.run_id for r in discover(a)] == ["abc123"]  # the source may itself be a run folder
+    assert [r.run_id for r in discover(tmp_path / "link-out")] == ["evil"]  # a linked source is the tree

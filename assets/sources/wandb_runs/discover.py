@@ -45,17 +45,14 @@ def parse_run_dir(path: Path, *, symlink: bool = False) -> RunFolder | None:
 def discover(source: Path | str) -> list[RunFolder]:
     """Every run folder under ``source`` (``source`` itself included), sorted by path.
 
-    Symlinked directories are never entered: they can lead out of the tree, and the client's own
+    Symlinked directories below ``source`` are never entered: they can lead out of the tree, and the client's own
     ``latest-run`` link would count a run twice. A link that is *named* like a run folder is still
     returned (``symlink=True``) so the importer can report it instead of dropping it silently.
     """
     source = Path(source)
-    found: list[RunFolder] = []
-    if source.is_symlink():
-        run = parse_run_dir(source, symlink=True)
-        return [run] if run else []
-    if (run := parse_run_dir(source)) is not None:
+    if (run := parse_run_dir(source)) is not None:  # given explicitly: read even if it is a link
         return [run]
+    found: list[RunFolder] = []
     for root, dirs, _files in os.walk(source, followlinks=False):
         keep = []
         for name in sorted(dirs):

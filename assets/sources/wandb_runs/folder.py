@@ -52,7 +52,6 @@ class FolderRead:
     code: CodeBlob | None = None
     has_log: bool = False
     has_run_data: bool = False  # a log or any run file was read
-    log_damaged: bool = False
     # (path relative to the folder, sha256 of its bytes) of every input: the content fingerprint.
     inputs: list[tuple[str, str]] = field(default_factory=list)
 
@@ -121,6 +120,9 @@ def _read_log(out: FolderRead, path: Path, root: Path) -> RunFacts:
         return RunFacts()
     log = LogRead(real)
     try:
+        # Hash before parsing: if a live run appends in between, the fingerprint is the older
+        # content and the next import sees a change (never the reverse, which would lose records).
+        digest = _sha256_file(real)
         facts = facts_from_records(log.records())
     except NotARecordLog as e:
         out.problems.append(str(e))
@@ -129,12 +131,11 @@ def _read_log(out: FolderRead, path: Path, root: Path) -> RunFacts:
         out.problems.append(f"{rel}: cannot read ({e.strerror})")
         return RunFacts()
     out.has_log = out.has_run_data = True
-    out.log_damaged = bool(log.damage)
     out.problems.extend(f"{rel}: {d}" for d in log.damage)
     if log.count == 0 and not log.damage:
         # Seen when the process was killed early: the client had not flushed a single record.
         out.problems.append(f"{rel}: holds no records (the client wrote only the file header)")
-    out.inputs.append((rel, _sha256_file(real)))
+    out.inputs.append((rel, digest))
     return facts
 
 

@@ -124,7 +124,7 @@ def import_runs(source: Path, landing: Path, users_file: Path | None = None) -> 
         for run_id, folders in sorted(groups.items()):
             statuses, record, code, fingerprint = _import_run(run_id, folders, source, users, manifest, now)
             report.folders.extend(statuses)
-            if record is None or statuses[0].status == "skipped":
+            if record is None:  # failed, or unchanged since the last import
                 continue
             runs.append(record)
             manifest["runs"][run_id] = {
@@ -160,6 +160,7 @@ def _import_run(
     manifest: dict[str, Any],
     now: datetime,
 ) -> tuple[list[FolderStatus], dict[str, Any] | None, CodeBlob | None, str]:
+    """The folders' statuses and, if the run is to be written, its record, code and fingerprint."""
     far_future = datetime.max.replace(tzinfo=timezone.utc)
     reads = [read_folder(f) for f in sorted(folders, key=lambda f: (f.folder_time or far_future, f.path))]
     reasons = {r.folder.path: list(r.problems) for r in reads}
@@ -191,8 +192,8 @@ def _import_run(
         updated_at = max(now, prev_at + _MICROSECOND)  # a clock step back must not hide the update
     record = _record(run_id, facts, state, runtime, created_at, user_id, code, updated_at)
     if previous is not None and previous["fingerprint"] == fingerprint:
-        record["updated_at"] = datetime.fromisoformat(previous["updated_at"])
-        return statuses("skipped", record, facts), record, code, fingerprint
+        record["updated_at"] = datetime.fromisoformat(previous["updated_at"])  # as it stands
+        return statuses("skipped", record, facts), None, None, fingerprint
     if any(reasons.values()):
         status = "partial"
     else:
