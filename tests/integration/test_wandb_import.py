@@ -15,7 +15,7 @@ import platform
 import shutil
 import subprocess
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -25,7 +25,7 @@ from assets.sources.wandb_runs import import_runs
 from assets.sources.wandb_runs.record_log import BLOCK_LEN
 from stateofml.contract import landing_files
 
-SCRIPT_A = '''\
+SCRIPT_A = """\
 import json, math, sys, time
 import numpy as np
 import pandas as pd
@@ -41,9 +41,9 @@ wandb.log({"preds": wandb.Table(dataframe=pd.DataFrame({"y": [0, 1], "p": [0.2, 
 time.sleep(1.1)  # so the whole-second runtime is at least 1
 run.finish()
 json.dump({"id": run.id, "t0": t0, "elapsed": time.time() - t0}, open(sys.argv[1], "w"))
-'''
+"""
 
-SCRIPT_B = '''\
+SCRIPT_B = """\
 import json, sys
 import wandb
 
@@ -52,9 +52,9 @@ json.dump({"id": run.id}, open(sys.argv[1], "w"))
 for step in range(400):
     wandb.log({"step_loss": 1.0 / (step + 1), "note": "padding " * 8})
 raise RuntimeError("diverged")
-'''
+"""
 
-SCRIPT_C = '''\
+SCRIPT_C = """\
 import json, os, sys
 import wandb
 
@@ -62,9 +62,9 @@ run = wandb.init(project="sotml-real")
 json.dump({"id": run.id}, open(sys.argv[1], "w"))
 wandb.log({"x": 1})
 os._exit(0)  # killed: no finish, nothing flushed
-'''
+"""
 
-SCRIPT_D = '''\
+SCRIPT_D = """\
 import json, sys
 import wandb
 
@@ -72,7 +72,7 @@ run = wandb.init(project="sotml-real", id=json.load(open(sys.argv[2]))["id"], re
 wandb.log({"loss": 0.001})
 run.finish()
 json.dump({"id": run.id}, open(sys.argv[1], "w"))
-'''
+"""
 
 
 def _client_env(tmp: Path) -> dict[str, str]:
@@ -95,8 +95,16 @@ def _client_env(tmp: Path) -> dict[str, str]:
 
 
 def _run_scripts(tmp: Path, env: dict[str, str], names: list[str], *extra: str) -> None:
-    procs = {n: subprocess.Popen([sys.executable, f"{n}.py", str(tmp / f"{n}.json"), *extra], cwd=tmp / "proj", env=env,
-                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT) for n in names}
+    procs = {
+        n: subprocess.Popen(
+            [sys.executable, f"{n}.py", str(tmp / f"{n}.json"), *extra],
+            cwd=tmp / "proj",
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        for n in names
+    }
     for name, proc in procs.items():
         out, _ = proc.communicate(timeout=120)
         assert (tmp / f"{name}.json").exists(), f"{name} did not start a run:\n{out.decode()[-2000:]}"
@@ -154,7 +162,9 @@ def test_what_the_offline_client_writes(real):
     assert {"requirements.txt", "code/train_a.py"} <= files
     log = (folder / f"run-{info['a']['id']}.wandb").read_bytes()
     assert log[:7] == b":W&B\xe1\xbe\x00"
-    assert (run_folder(tmp / "before_resume", info["b"]["id"]) / f"run-{info['b']['id']}.wandb").stat().st_size > BLOCK_LEN
+    assert (
+        run_folder(tmp / "before_resume", info["b"]["id"]) / f"run-{info['b']['id']}.wandb"
+    ).stat().st_size > BLOCK_LEN
 
 
 def test_real_runs_are_parsed(real, tmp_path):
@@ -169,7 +179,7 @@ def test_real_runs_are_parsed(real, tmp_path):
 
     runs = latest(landing, "runs", "run_id")
     ra = runs[info["a"]["id"]]
-    t0 = datetime.fromtimestamp(info["a"]["t0"], tz=timezone.utc)
+    t0 = datetime.fromtimestamp(info["a"]["t0"], tz=UTC)
     assert abs((ra["created_at"] - t0).total_seconds()) < 10
     assert ra["started_at"] <= ra["created_at"]
     assert ra["state"] == "finished"
@@ -320,20 +330,52 @@ TRAIN = "import torch\nimport torchvision\nprint('train')\n"
 @pytest.fixture
 def tree(tmp_path):
     t = tmp_path / "tree"
-    make_run(t, "run-20220214_090000-fin2022", metadata=MD_2022, config=CONFIG_2022, code={"train.py": TRAIN},
-             summary={"loss": 0.2, "_runtime": 3598.2, "_wandb": {"runtime": 3600}, "ex": {"_type": "image-file"}},
-             requirements="torch==1.10.2\ntorchvision==0.11.3\n")
+    make_run(
+        t,
+        "run-20220214_090000-fin2022",
+        metadata=MD_2022,
+        config=CONFIG_2022,
+        code={"train.py": TRAIN},
+        summary={"loss": 0.2, "_runtime": 3598.2, "_wandb": {"runtime": 3600}, "ex": {"_type": "image-file"}},
+        requirements="torch==1.10.2\ntorchvision==0.11.3\n",
+    )
     md_new = {
-        "os": "macOS-14.1-arm64-arm-64bit", "python": "CPython 3.11.6", "startedAt": "2024-12-31T23:59:59Z",
-        "program": "/Users/bob/notebook.py", "codePath": "nb/explore.py", "codePathLocal": "explore.py",
-        "username": "bob", "cpu_count": "10", "memory": {"total": "34359738368"},
-        "apple": {"name": "Apple M1 Pro", "gpuCores": 16}, "tpu": {"name": "v5e"}, "brand_new_key": [1],
+        "os": "macOS-14.1-arm64-arm-64bit",
+        "python": "CPython 3.11.6",
+        "startedAt": "2024-12-31T23:59:59Z",
+        "program": "/Users/bob/notebook.py",
+        "codePath": "nb/explore.py",
+        "codePathLocal": "explore.py",
+        "username": "bob",
+        "cpu_count": "10",
+        "memory": {"total": "34359738368"},
+        "apple": {"name": "Apple M1 Pro", "gpuCores": 16},
+        "tpu": {"name": "v5e"},
+        "brand_new_key": [1],
     }
-    make_run(t, "run-20241231_235959-new2024", metadata=md_new, code={"nb/explore.py": "import jax\n"},
-             summary={"_runtime": "12.5", "t": {"_type": "table-file"}, "m": {"_type": "molecule-file"}})
-    md_nv = {"startedAt": "2024-05-01T08:00:00Z", "gpu_nvidia": [{"name": "NVIDIA H100 80GB HBM3",
-             "memoryTotal": "85520809984", "cudaCores": 16896, "architecture": "Hopper"}] * 8, "gpu_count": "8",
-             "cpu_count": 96, "memory": {"total": "2164182372352"}, "cudaVersion": "12.4"}
+    make_run(
+        t,
+        "run-20241231_235959-new2024",
+        metadata=md_new,
+        code={"nb/explore.py": "import jax\n"},
+        summary={"_runtime": "12.5", "t": {"_type": "table-file"}, "m": {"_type": "molecule-file"}},
+    )
+    md_nv = {
+        "startedAt": "2024-05-01T08:00:00Z",
+        "gpu_nvidia": [
+            {
+                "name": "NVIDIA H100 80GB HBM3",
+                "memoryTotal": "85520809984",
+                "cudaCores": 16896,
+                "architecture": "Hopper",
+            }
+        ]
+        * 8,
+        "gpu_count": "8",
+        "cpu_count": 96,
+        "memory": {"total": "2164182372352"},
+        "cudaVersion": "12.4",
+    }
     make_run(t, "run-20240501_080000-h100node", metadata=md_nv, summary={"_wandb": {"runtime": "7200"}})
     make_run(t, "run-20220301_100000-stillrun", metadata=dict(MD_2022, username=None, startedAt="2022-03-01T10:00:00"))
     return t
@@ -348,32 +390,52 @@ def test_hand_built_folders(tree, tmp_path):
     runs = latest(landing, "runs", "run_id")
 
     r = runs["fin2022"]
-    assert r["created_at"] == datetime(2022, 2, 14, 9, tzinfo=timezone.utc)  # config start_time
-    assert r["started_at"] == datetime(2022, 2, 14, 9, 0, 0, 1, tzinfo=timezone.utc)
+    assert r["created_at"] == datetime(2022, 2, 14, 9, tzinfo=UTC)  # config start_time
+    assert r["started_at"] == datetime(2022, 2, 14, 9, 0, 0, 1, tzinfo=UTC)
     assert (r["state"], r["runtime_seconds"], r["user_id"]) == ("finished", 3600, "alice")
-    assert (r["gpu"], r["gpu_count"], r["gpu_apple"], r["memory_total_gb"]) == ("NVIDIA GeForce RTX 3080", 1, False, 62.8)
+    assert (r["gpu"], r["gpu_count"], r["gpu_apple"], r["memory_total_gb"]) == (
+        "NVIDIA GeForce RTX 3080",
+        1,
+        False,
+        62.8,
+    )
     assert (r["telemetry_imports"], r["telemetry_env"], r["client_version"]) == ([1, 41, 55], [5], "0.12.10")
     assert r["media_types"] == ["image"] and r["code_hash"] == hashlib.sha256(TRAIN.encode()).hexdigest()
     assert next(f for f in report.folders if f.run_id == "fin2022").facts.requirements == {
-        "torch": "1.10.2", "torchvision": "0.11.3"}
+        "torch": "1.10.2",
+        "torchvision": "0.11.3",
+    }
 
     r = runs["new2024"]
-    assert r["created_at"] == datetime(2024, 12, 31, 23, 59, 59, tzinfo=timezone.utc)
+    assert r["created_at"] == datetime(2024, 12, 31, 23, 59, 59, tzinfo=UTC)
     assert (r["gpu"], r["gpu_apple"], r["tpu"], r["cpu_count"], r["memory_total_gb"]) == (
-        "Apple M1 Pro", True, "v5e", 10, 32.0)
+        "Apple M1 Pro",
+        True,
+        "v5e",
+        10,
+        32.0,
+    )
     assert (r["python_version"], r["runtime_seconds"], r["media_types"]) == ("3.11.6", 12.5, ["molecule", "table"])
     assert r["code_hash"] == hashlib.sha256(b"import jax\n").hexdigest()
     assert [b["path"] for b in rows(landing, "code_blobs")].count("nb/explore.py") == 1
 
     r = runs["h100node"]
     assert (r["gpu"], r["gpu_count"], r["gpu_architecture"], r["runtime_seconds"]) == (
-        "NVIDIA H100 80GB HBM3", 8, "Hopper", 7200)
+        "NVIDIA H100 80GB HBM3",
+        8,
+        "Hopper",
+        7200,
+    )
     assert (r["created_at"].date().isoformat(), r["project"]) == ("2024-05-01", None)
 
     r = runs["stillrun"]
     assert (r["state"], r["runtime_seconds"], r["user_id"]) == ("running", None, None)  # anonymous
     assert {f.parent.name for f in landing_files(landing, "runs")} == {
-        "date=2022-02-14", "date=2024-12-31", "date=2024-05-01", "date=2022-03-01"}
+        "date=2022-02-14",
+        "date=2024-12-31",
+        "date=2024-05-01",
+        "date=2022-03-01",
+    }
 
 
 def test_folder_that_grew_is_updated(tree, tmp_path):
@@ -452,7 +514,7 @@ def test_users_file(tree, tmp_path):
     assert report.users_written == 3 and len(report.problems) == 2  # no user_id; unknown profession
     got = latest(landing, "users", "user_id")
     assert (got["u-1"]["country_code"], got["u-1"]["profession"]) == ("DE", "academic")
-    assert got["u-1"]["signup_at"] == datetime(2021, 5, 1, tzinfo=timezone.utc)
+    assert got["u-1"]["signup_at"] == datetime(2021, 5, 1, tzinfo=UTC)
     assert (got["u-2"]["industry"], got["u-3"]["profession"]) == ("High tech", None)
     runs = latest(landing, "runs", "run_id")
     assert (runs["fin2022"]["user_id"], runs["new2024"]["user_id"], runs["stillrun"]["user_id"]) == ("u-1", "u-2", None)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -75,7 +75,7 @@ def test_metadata_2022_shape():
     f = parse_metadata(raw(METADATA_2022))
     assert f.os.startswith("Linux-5.4.0")
     assert f.python_version == "3.8.10"
-    assert f.started_at == datetime(2022, 3, 1, 12, 0, 0, 500000, tzinfo=timezone.utc)  # naive = UTC
+    assert f.started_at == datetime(2022, 3, 1, 12, 0, 0, 500000, tzinfo=UTC)  # naive = UTC
     assert (f.program, f.host, f.username, f.email) == ("train.py", "gpu-box", "alice", "alice@example.com")
     assert (f.cpu_count, f.memory_total_gb) == (8, 186.7)  # 2022 memory is already GiB
     assert (f.gpu, f.gpu_count, f.gpu_architecture) == ("Tesla V100-SXM2-16GB", 4, None)
@@ -94,14 +94,22 @@ def test_metadata_2022_apple_tpu_ipu_blocks():
 def test_metadata_newer_shape_strings_as_integers():
     f = parse_metadata(raw(METADATA_NEW))
     assert f.python_version == "3.11.9"
-    assert f.started_at == datetime(2024, 11, 5, 9, 30, 0, 250000, tzinfo=timezone.utc)
+    assert f.started_at == datetime(2024, 11, 5, 9, 30, 0, 250000, tzinfo=UTC)
     assert f.memory_total_gb == round(2164182372352 / 2**30, 3)  # bytes, written as a string
     assert (f.gpu, f.gpu_count, f.gpu_architecture) == ("NVIDIA H100 80GB HBM3", 8, "Hopper")
     assert f.code_paths == ["src/train.py", "train.py"]
 
 
 def test_metadata_newer_apple_and_tpu_names():
-    apple = {"apple": {"name": "Apple M1 Pro", "ecpuCores": 2, "pcpuCores": 8, "gpuCores": 16, "ramTotalBytes": "34359738368"}}
+    apple = {
+        "apple": {
+            "name": "Apple M1 Pro",
+            "ecpuCores": 2,
+            "pcpuCores": 8,
+            "gpuCores": 16,
+            "ramTotalBytes": "34359738368",
+        }
+    }
     f = parse_metadata(raw({**apple, "memory": {"total": "34359738368"}, "cpu_count": "8"}))
     assert (f.gpu, f.gpu_apple, f.memory_total_gb, f.cpu_count) == ("Apple M1 Pro", True, 32.0, 8)
     assert parse_metadata(raw({"tpu": {"name": "v6e", "hbmGib": 32, "count": "4"}})).tpu == "v6e"
@@ -144,7 +152,12 @@ def test_summary_runtime_precedence_and_media():
 
 
 def test_media_type_normalisation():
-    assert [media_type(t) for t in ("image-file", "joined-table", "plotly-file", "")] == ["image", "table", "plotly", None]
+    assert [media_type(t) for t in ("image-file", "joined-table", "plotly-file", "")] == [
+        "image",
+        "table",
+        "plotly",
+        None,
+    ]
 
 
 CONFIG_2022 = """\
@@ -178,7 +191,7 @@ def test_config_telemetry():
     assert f.telemetry_imports == [1, 5, 41, 55]  # init and finish, unioned
     assert f.telemetry_env == [5]
     assert (f.python_version, f.client_version) == ("3.8.10", "0.12.11")
-    assert f.created_at == datetime(2022, 3, 1, 12, 0, tzinfo=timezone.utc)
+    assert f.created_at == datetime(2022, 3, 1, 12, 0, tzinfo=UTC)
     assert f.code_paths == ["train.py"]
     # A re-serialised config with string keys reads the same.
     f = parse_config(b'_wandb: {value: {t: {"1": [3], "2": [2], "8": [4, 12]}}}')
@@ -219,7 +232,7 @@ def test_discover_any_depth_and_no_symlinks(tmp_path):
     assert found["other/wandb/offline-run-20240102_030405-my-run_1"].run_id == "my-run_1"
     assert found["other/wandb/offline-run-20240102_030405-my-run_1"].offline
     assert found["team/proj/wandb/run-20220301_120000-abc123"].folder_time == datetime(
-        2022, 3, 1, 12, tzinfo=timezone.utc
+        2022, 3, 1, 12, tzinfo=UTC
     )
     assert found["run-20200101_000000-linked"].symlink
     assert [r.run_id for r in discover(a)] == ["abc123"]  # the source may itself be a run folder

@@ -177,9 +177,21 @@ def test_environment_record_fields(tmp_path):
     t.telemetry.env.m1_gpu = True
     t.telemetry.env.colab = True
     f = facts_from_records([r, t])
-    assert (f.os, f.python_version, f.program, f.host, f.username) == ("Linux", "3.12.1", "/abs/train.py", "node1", "carol")
+    assert (f.os, f.python_version, f.program, f.host, f.username) == (
+        "Linux",
+        "3.12.1",
+        "/abs/train.py",
+        "node1",
+        "carol",
+    )
     assert (f.cpu_count, f.memory_total_gb) == (64, 512.0)
-    assert (f.gpu, f.gpu_count, f.gpu_architecture, f.tpu, f.gpu_apple) == ("NVIDIA A100-SXM4-80GB", 2, "Ampere", "v4", None)
+    assert (f.gpu, f.gpu_count, f.gpu_architecture, f.tpu, f.gpu_apple) == (
+        "NVIDIA A100-SXM4-80GB",
+        2,
+        "Ampere",
+        "v4",
+        None,
+    )
     assert (f.telemetry_imports, f.telemetry_env) == ([5, 106], [4, 12])
     assert f.exit_code is None  # no exit record: the run has not ended
     a = pb.Record()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 # Custom run ids may contain '-' and '_', so the id is everything after the timestamp.
@@ -36,7 +36,7 @@ def parse_run_dir(path: Path, *, symlink: bool = False) -> RunFolder | None:
     if not m:
         return None
     try:
-        stamp = datetime.strptime(m["stamp"], "%Y%m%d_%H%M%S").replace(tzinfo=timezone.utc)
+        stamp = datetime.strptime(m["stamp"], "%Y%m%d_%H%M%S").replace(tzinfo=UTC)
     except ValueError:  # 8+6 digits that are no date (e.g. month 13): still a run folder
         stamp = None
     return RunFolder(path, m["id"], stamp, bool(m["offline"]), symlink)

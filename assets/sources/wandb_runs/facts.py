@@ -12,7 +12,7 @@ import json
 import math
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 # Above this, a memory size is in bytes (newer clients), below it in GiB (2022 clients).
@@ -136,7 +136,7 @@ def memory_gb(v: Any) -> float | None:
 
 
 def python_version(v: Any) -> str | None:
-    """"3.8.10" (2022 files, telemetry) and "CPython 3.11.7" (newer) both become "3.11.7"."""
+    """ "3.8.10" (2022 files, telemetry) and "CPython 3.11.7" (newer) both become "3.11.7"."""
     if not isinstance(v, str):
         return None
     m = _PY_VERSION.search(v)
@@ -151,14 +151,14 @@ def timestamp(v: Any) -> datetime | None:
         except ValueError:
             f = as_float(v)
             return timestamp(f) if f is not None else None
-        return t.replace(tzinfo=timezone.utc) if t.tzinfo is None else t.astimezone(timezone.utc)
+        return t.replace(tzinfo=UTC) if t.tzinfo is None else t.astimezone(UTC)
     f = as_float(v)
     if f is None or f <= 0:
         return None
     if f > 1e11:  # milliseconds
         f /= 1000
     try:
-        return datetime.fromtimestamp(f, tz=timezone.utc)
+        return datetime.fromtimestamp(f, tz=UTC)
     except (OverflowError, OSError, ValueError):
         return None
 

@@ -70,7 +70,9 @@ def parse_metadata(raw: bytes) -> RunFacts:
     memory = md.get("memory") if isinstance(md.get("memory"), dict) else {}
     tpu = md.get("tpu")
     ipu = md.get("ipu") if isinstance(md.get("ipu"), dict) else {}
-    code_paths = [p for p in (code_path_candidate(md.get("codePath")), code_path_candidate(md.get("codePathLocal"))) if p]
+    code_paths = [
+        p for p in (code_path_candidate(md.get("codePath")), code_path_candidate(md.get("codePathLocal"))) if p
+    ]
     return RunFacts(
         started_at=timestamp(md.get("startedAt")),
         os=as_str(md.get("os")),

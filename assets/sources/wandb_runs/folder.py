@@ -163,5 +163,7 @@ def _read_code(out: FolderRead, files_dir: Path) -> CodeBlob | None:
             continue  # code saving was off: the path is recorded, the file is not
         raw = _read(out, target, out.folder.path)
         if raw is not None:
-            return CodeBlob(hashlib.sha256(raw).hexdigest(), Path(candidate).as_posix(), raw.decode("utf-8", errors="replace"))
+            return CodeBlob(
+                hashlib.sha256(raw).hexdigest(), Path(candidate).as_posix(), raw.decode("utf-8", errors="replace")
+            )
     return None

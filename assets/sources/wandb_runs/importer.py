@@ -29,7 +29,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -109,7 +109,7 @@ def import_runs(source: Path, landing: Path, users_file: Path | None = None) -> 
     report.problems.extend(users.problems)
     with _locked(landing):
         manifest = _load_manifest(landing)
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         groups: dict[str, list[RunFolder]] = defaultdict(list)
         for folder in discover(source):
             if folder.symlink:
@@ -161,7 +161,7 @@ def _import_run(
     now: datetime,
 ) -> tuple[list[FolderStatus], dict[str, Any] | None, CodeBlob | None, str]:
     """The folders' statuses and, if the run is to be written, its record, code and fingerprint."""
-    far_future = datetime.max.replace(tzinfo=timezone.utc)
+    far_future = datetime.max.replace(tzinfo=UTC)
     reads = [read_folder(f) for f in sorted(folders, key=lambda f: (f.folder_time or far_future, f.path))]
     reasons = {r.folder.path: list(r.problems) for r in reads}
     for r in reads:
@@ -171,8 +171,12 @@ def _import_run(
             )
     segments = [r for r in reads if r.has_run_data]
 
-    def statuses(status: str, record: dict[str, Any] | None = None, facts: RunFacts | None = None) -> list[FolderStatus]:
-        return [FolderStatus(r.folder.rel(source), run_id, status, reasons[r.folder.path], record, facts) for r in reads]
+    def statuses(
+        status: str, record: dict[str, Any] | None = None, facts: RunFacts | None = None
+    ) -> list[FolderStatus]:
+        return [
+            FolderStatus(r.folder.rel(source), run_id, status, reasons[r.folder.path], record, facts) for r in reads
+        ]
 
     if not segments:
         return statuses("failed"), None, None, ""
@@ -290,7 +294,7 @@ def _write(
     """One file per event date; the name sorts by import time (the contract's tie-breaker)."""
     by_day: dict[date, list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
-        by_day[row[event].astimezone(timezone.utc).date()].append(row)
+        by_day[row[event].astimezone(UTC).date()].append(row)
     name = f"wandb-{now:%Y%m%dT%H%M%S%f}.parquet"
     return [
         write_parquet(landing, entity, day, pa.Table.from_pylist(day_rows, schema=schema), name=name)

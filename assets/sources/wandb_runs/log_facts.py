@@ -11,7 +11,7 @@ snapshots), ``summary`` (many partial updates, keys as ``key`` or ``nested_key``
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from .facts import (
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
 
 def _time(ts: Timestamp) -> datetime | None:
-    return ts.ToDatetime(tzinfo=timezone.utc) if ts.seconds or ts.nanos else None
+    return ts.ToDatetime(tzinfo=UTC) if ts.seconds or ts.nanos else None
 
 
 def _set_fields(msg: Message) -> list[int]:
