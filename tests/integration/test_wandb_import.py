@@ -13,8 +13,10 @@ import json
 import os
 import platform
 import shutil
+import struct
 import subprocess
 import sys
+import zlib
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -162,6 +164,9 @@ def test_what_the_offline_client_writes(real):
     assert {"requirements.txt", "code/train_a.py"} <= files
     log = (folder / f"run-{info['a']['id']}.wandb").read_bytes()
     assert log[:7] == b":W&B\xe1\xbe\x00"
+    # The chunk checksum is a plain, unmasked IEEE CRC-32 of type byte + payload (not CRC-32C).
+    crc, length, kind = struct.unpack("<IHB", log[7:14])
+    assert crc == zlib.crc32(bytes([kind]) + log[14 : 14 + length])
     assert (
         run_folder(tmp / "before_resume", info["b"]["id"]) / f"run-{info['b']['id']}.wandb"
     ).stat().st_size > BLOCK_LEN
