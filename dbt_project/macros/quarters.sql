@@ -6,3 +6,7 @@
 {% macro quarter_label(quarter_start_col) -%}
     (cast(extract(year from {{ quarter_start_col }}) as varchar) || ' Q' || cast(extract(quarter from {{ quarter_start_col }}) as varchar))
 {%- endmacro %}
+
+{% macro year_start(ts) -%}
+    cast(date_trunc('year', {{ ts }}) as date)
+{%- endmacro %}

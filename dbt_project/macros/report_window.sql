@@ -28,3 +28,25 @@
         delete from {{ this }} where {{ in_report_window(column) }}
     {%- endif -%}
 {%- endmacro %}
+
+{#- Yearly models: the whole calendar years the report window touches. A yearly figure is
+    recomputed from every loaded quarter of its year (distinct users of a year are not the sum
+    of its quarters), whatever quarter triggered the run. -#}
+{% macro report_years() %}
+    {%- set w = report_window() -%}
+    {%- set first_year = w.start[:4] | int -%}
+    {%- set end_year = w.end[:4] | int if w.end[5:] == '01-01' else (w.end[:4] | int) + 1 -%}
+    {{ return({'start': first_year ~ '-01-01', 'end': end_year ~ '-01-01'}) }}
+{% endmacro %}
+
+{% macro in_report_years(column) -%}
+    {%- set y = report_years() -%}
+    ({{ column }} >= cast('{{ y.start }}' as date) and {{ column }} < cast('{{ y.end }}' as date))
+{%- endmacro %}
+
+{#- Pre-hook of the yearly incremental models (rows keyed by year_start). -#}
+{% macro delete_report_years(column='year_start') -%}
+    {%- if is_incremental() -%}
+        delete from {{ this }} where {{ in_report_years(column) }}
+    {%- endif -%}
+{%- endmacro %}
