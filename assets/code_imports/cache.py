@@ -39,8 +39,9 @@ create table if not exists {TABLE} (
 """
 # Rows per streamed batch: a few thousand sources (tens of MB at most) in memory at once.
 BATCH_ROWS = 2_000
-# Smaller batches parse in-process: the pool's start-up and pickling cost more than they save.
-POOL_MIN_ROWS = 500
+# Fewer new sources than this parse in-process: spawning workers (each re-imports the caller's main
+# module, ~0.5-2 s) costs more than it saves on about 3 s of single-core parsing.
+POOL_MIN_ROWS = 5_000
 
 _RESULTS = pa.schema(
     [
@@ -60,7 +61,7 @@ class ParseStats:
     parsed_now: int = 0
     by_method: dict[str, int] = field(default_factory=dict)
     errors: int = 0  # results with an error (fallbacks and skips), recorded in the table
-    pool_batches: int = 0  # batches parsed by the process pool rather than in-process
+    pool_batches: int = 0  # batches parsed by the process pool (0: all in-process)
     seconds: float = 0.0
 
 
@@ -75,6 +76,7 @@ def update_code_imports(
     """Parse the sources of ``blobs_query`` (rows of code_hash, path, source) not parsed before.
 
     ``blobs_query`` is any SELECT, e.g. ``select code_hash, path, source from raw.code_blobs__2022q4``.
+    ``workers`` > 1 parses in that many processes when at least ``pool_min_rows`` sources are new.
     """
     started = time.perf_counter()
     conn.execute(DDL)
@@ -83,22 +85,19 @@ def update_code_imports(
     duplicated = _duplicated_new_hashes(conn, blobs_query)
     taken: set[str] = set()
     methods: Counter[str] = Counter()
-    pool: Executor | None = None
     # Inserts go through a second connection: a query on `conn` would end the stream being read.
     writer = conn.cursor()
+    pool = None
     try:
+        if workers > 1 and stats.seen - stats.already_parsed >= pool_min_rows:
+            pool = _pool(workers)
         for batch in _new_blobs(conn, blobs_query, batch_rows):
             rows = _first_copies(batch, duplicated, taken)
             if not rows:
                 continue
-            use_pool = workers > 1 and len(rows) >= pool_min_rows
-            if use_pool and pool is None:
-                # spawn, not fork: the parent runs DuckDB threads, and forking a threaded process can
-                # copy a held lock into the child.
-                pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
-            results = _parse(rows, pool if use_pool else None, workers)
+            results = _parse(rows, pool, workers)
             _insert(writer, rows, results)
-            stats.pool_batches += use_pool
+            stats.pool_batches += pool is not None
             stats.parsed_now += len(results)
             stats.errors += sum(r.error is not None for r in results)
             methods.update(r.method for r in results)
@@ -111,6 +110,13 @@ def update_code_imports(
     stats.seconds = round(time.perf_counter() - started, 3)
     log.info("code_imports: %s", stats)
     return stats
+
+
+def _pool(workers: int) -> Executor:
+    # spawn, not fork: the parent runs DuckDB threads, and forking a threaded process can copy a held
+    # lock into the child. The price: workers re-import the caller's __main__, which must be guarded by
+    # `if __name__ == "__main__":` like any multiprocessing entry point.
+    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
 
 
 def _offered_counts(conn: duckdb.DuckDBPyConnection, blobs_query: str) -> tuple[int, int]:
