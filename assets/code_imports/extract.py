@@ -314,7 +314,7 @@ def _extract_notebook(text: str, prefilter: bool) -> ImportResult:
         cell_found = _extract_code(code, prefilter)
         found.names |= cell_found.names
         if cell_found.fallback and not found.fallback:
-            found.fallback = f"cell {index}: {cell_found.fallback}"
+            found.fallback = f"code cell {index}: {cell_found.fallback}"
     if not any_code:
         return ImportResult((), "empty")
     return _result(found, "notebook_ast")
