@@ -4,6 +4,7 @@
 import dagster as dg
 
 from assets.charts.assets import chart_assets
+from assets.code_imports.assets import parsed_code
 from assets.ingest.assets import raw_quarterly_assets, raw_users
 
 from .dbt_assets import quarterly_models, reference_seeds
@@ -15,7 +16,7 @@ from .resources import build_resources
 def build_definitions(resources: dict | None = None) -> dg.Definitions:
     """All definitions; tests and the CLI pass resources rooted in their own data folder."""
     return dg.Definitions(
-        assets=[raw_users, *raw_quarterly_assets, reference_seeds, quarterly_models, *chart_assets],
+        assets=[raw_users, *raw_quarterly_assets, parsed_code, reference_seeds, quarterly_models, *chart_assets],
         jobs=[reference_job, quarterly_job],
         resources=resources or build_resources(),
     )

@@ -20,3 +20,8 @@
     select * from {{ model }}
     where {{ column_name }} <> cast(date_trunc('quarter', {{ column_name }}) as date)
 {% endtest %}
+
+{#- Every row satisfies a boolean SQL expression over its columns (rows where it is null fail). -#}
+{% test expression_is_true(model, expression, column_name=none) %}
+    select * from {{ model }} where not coalesce({{ expression }}, false)
+{% endtest %}
