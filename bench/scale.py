@@ -185,7 +185,7 @@ def write_results(results: list[dict], out_dir: Path) -> None:
              "|---|---|---|---|---|---|---|---|"]
     for r in results:
         cell = lambda k: f"{r[k]['seconds']} / {r[k]['peak_rss_mb']:.0f}"
-        lines.append(f"| {r['size_of_quarter']:.0%} | {r['landing_run_rows']:,} | {cell('a_pipeline')} | {cell('b_duckdb_sql')} | "
+        lines.append(f"| {r['size_of_quarter'] * 100:g}% | {r['landing_run_rows']:,} | {cell('a_pipeline')} | {cell('b_duckdb_sql')} | "
                      f"{cell('c_pandas')} | {r['ratio_a_over_b']} | {r['ratio_c_over_a']} | {r['check']['agree']} |")
     lines += ["", "Command: `.venv/bin/python bench/scale.py --sizes ...` (see the module docstring).", ""]
     (out_dir / "results.md").write_text("\n".join(lines))
