@@ -41,10 +41,19 @@ def _quarters(text: str) -> list[Quarter]:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def _dbt_sources_mtime() -> float:
+    root = PROJECT_ROOT / "dbt_project"
+    files = [root / "dbt_project.yml", root / "profiles.yml"]
+    for folder in ("models", "macros", "seeds", "tests"):
+        files += [p for p in (root / folder).rglob("*") if p.is_file()]
+    return max(p.stat().st_mtime for p in files if p.exists())
+
+
 def ensure_manifest(force: bool = False) -> Path:
-    """dbt's manifest must exist before the definitions import (@dbt_assets reads it)."""
+    """dbt's manifest must exist, and be newer than the dbt files, before the definitions import
+    (@dbt_assets reads it); a stale one would name models that no longer exist."""
     manifest = PROJECT_ROOT / "dbt_project" / "target" / "manifest.json"
-    if force or not manifest.exists():
+    if force or not manifest.exists() or manifest.stat().st_mtime < _dbt_sources_mtime():
         from .resources import dbt_executable
 
         result = subprocess.run(
