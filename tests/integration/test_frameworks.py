@@ -1,0 +1,162 @@
+"""Frameworks and libraries from real import statements and client telemetry, through Dagster and dbt:
+a hand-built landing zone (tests/landing_builder.framework_world) whose numbers are counted by hand."""
+
+from __future__ import annotations
+
+import json
+
+import dagster as dg
+import duckdb
+import pytest
+
+from assets.code_imports.assets import PARSED_CODE_KEY, parsed_code
+from orchestration.definitions import build_definitions
+from orchestration.resources import build_resources
+from tests.landing_builder import FRAMEWORK_SOURCES, framework_world
+
+Q3, Q4 = "2022-07-01", "2022-10-01"
+CHARTS = ("pytorch_vs_tensorflow", "run_length_by_framework", "keras_vs_lightning", "boosted_trees",
+          "frameworks_by_profession", "fastest_growing_libraries", "libraries_by_profession", "detection_agreement")
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    """2022 Q3 and Q4 materialized once, as one run (a single-run backfill of two partitions)."""
+    data = tmp_path_factory.mktemp("frameworks") / "data"
+    framework_world(data / "landing")
+    defs = build_definitions(build_resources(data))
+    with dg.DagsterInstance.ephemeral() as instance:
+        assert defs.resolve_job_def("reference_data").execute_in_process(instance=instance).success
+        result = defs.resolve_job_def("state_of_ml_quarterly").execute_in_process(
+            instance=instance,
+            tags={"dagster/asset_partition_range_start": Q3, "dagster/asset_partition_range_end": Q4},
+        )
+        assert result.success
+        first = instance.get_latest_materialization_event(PARSED_CODE_KEY).asset_materialization.metadata
+        captions = {name: instance.get_latest_materialization_event(dg.AssetKey(["charts", name]))
+                    .asset_materialization.metadata["caption"].value for name in CHARTS}
+        yield data, defs, {k: v.value for k, v in first.items()}, captions
+
+
+def rows(data, sql: str) -> list[tuple]:
+    with duckdb.connect(str(data / "warehouse" / "stateofml.duckdb"), read_only=True) as conn:
+        return conn.execute(sql).fetchall()
+
+
+def test_each_script_is_parsed_once_and_a_rerun_parses_nothing(world):
+    data, defs, first, _ = world
+    distinct = len(FRAMEWORK_SOURCES)
+    assert (first["seen"], first["already_parsed"], first["parsed_now"], first["errors"]) == (distinct, 0, distinct, 0)
+    assert first["by_method"] == {"ast": distinct - 1, "notebook_ast": 1}
+
+    # The asset alone, again, for both quarters: everything is in the content-addressed cache.
+    again = dg.materialize([parsed_code], resources=build_resources(data),
+                           tags={"dagster/asset_partition_range_start": Q3, "dagster/asset_partition_range_end": Q4})
+    (event,) = again.get_asset_materialization_events()
+    metadata = {k: v.value for k, v in event.materialization.metadata.items()}
+    assert (metadata["seen"], metadata["already_parsed"], metadata["parsed_now"]) == (distinct, distinct, 0)
+    assert metadata["by_method"] == {}
+    assert rows(data, "select count(*) from code_imports.parsed_code") == [(distinct,)]
+
+
+def test_a_quarter_whose_code_blobs_are_not_loaded_fails_clearly(world):
+    data, *_ = world
+    with pytest.raises(dg.Failure, match="raw.code_blobs__2021q1"):
+        dg.materialize([parsed_code], resources=build_resources(data), partition_key="2021-01-01")
+
+
+def test_parsed_code_feeds_the_dbt_lineage(world):
+    _, defs, *_ = world
+    graph = defs.resolve_asset_graph()
+    assert PARSED_CODE_KEY in graph.get(dg.AssetKey(["staging", "stg_code_imports__parsed_code"])).parent_keys
+    assert dg.AssetKey(["raw", "code_blobs"]) in graph.get(PARSED_CODE_KEY).parent_keys
+
+
+def test_both_signals_are_unioned_per_run(world):
+    data, *_ = world
+    usage = rows(data, "select library, active_users, runs, round(training_hours, 6), round(run_share, 6) "
+                       "from marts.framework_usage_by_quarter where quarter_start = '2022-10-01' order by library")
+    # 51 Q4 runs have known imports (all but f9). Keras only through telemetry (f2, tf.keras); Lightning from
+    # telemetry (f4) and code (f5); PyTorch from code, telemetry and the anonymous f7 (a run, not a user).
+    assert usage == [
+        ("Keras", 1, 1, 1.0, round(1 / 51, 6)),
+        ("LightGBM", 1, 1, 0.2, round(1 / 51, 6)),
+        ("Lightning", 2, 2, 3.5, round(2 / 51, 6)),
+        ("PyTorch", 46, 48, 53.5, round(48 / 51, 6)),
+        ("TensorFlow", 2, 2, 5.0, round(2 / 51, 6)),
+        ("XGBoost", 1, 1, 0.1, round(1 / 51, 6)),
+    ]
+    yearly = rows(data, "select quarters_covered, active_users, runs from marts.framework_usage_by_year "
+                        "where year = 2022 and library = 'PyTorch'")
+    assert yearly == [(2, 46, 74)]  # distinct users over both quarters; runs 26 (Q3) + 48 (Q4)
+
+
+def test_agreement_of_the_signals_among_runs_with_both(world):
+    data, *_ = world
+    agreement = rows(data, "select library, runs_with_both_signals, runs_agreeing, runs_code_only, runs_telemetry_only "
+                           "from marts.library_detection_agreement_by_quarter where quarter_start = '2022-10-01' "
+                           "order by library")
+    assert agreement == [
+        ("Hugging Face Transformers", 1, 0, 1, 0),  # f1: imported, not in the telemetry
+        ("Keras", 1, 0, 0, 1),  # f2: tf.keras
+        ("PyTorch", 2, 1, 1, 0),  # f1 agrees; f7's telemetry names only an unknown number
+        ("TensorFlow", 1, 1, 0, 0),
+        ("XGBoost", 1, 1, 0, 0),
+        ("scikit-learn", 1, 1, 0, 0),
+    ]
+    assert rows(data, "select library, agreement_share from marts.library_detection_agreement_by_year "
+                      "where year = 2022 and library = 'Hugging Face Transformers'") == [("Hugging Face Transformers", 0.5)]
+
+
+def test_unknown_modules_and_telemetry_numbers_are_kept(world):
+    data, *_ = world
+    kept = rows(data, "select profession, library, category, is_known_library, active_users, runs "
+                      "from marts.libraries_by_profession_by_quarter where quarter_start = '2022-10-01' "
+                      "and not is_known_library order by library")
+    assert kept == [("unknown", "my_secret_lib", "other", False, 0, 1),
+                    ("unknown", "telemetry import 999", "other", False, 0, 1)]
+    # The standard library is not a library: os and json of torch_nlp.py are nowhere.
+    assert rows(data, "select count(*) from intermediate.int_user_quarter_libraries where library in ('os', 'json')") == [(0,)]
+
+
+def test_growth_ranks_only_libraries_above_the_usage_threshold(world):
+    data, *_ = world
+    growth = dict((r[0], r[1:]) for r in rows(
+        data, "select library, active_users, previous_active_users, round(user_growth, 4), meets_usage_threshold, "
+              "growth_rank from marts.library_growth_by_quarter where quarter_start = '2022-10-01'"))
+    # Transformers: a1 + 40 growth users vs a1 + 24 (threshold 20 in both quarters); einops 3 vs 1 is noise.
+    assert growth["Hugging Face Transformers"] == (41, 25, round(41 / 25, 4), True, 1)
+    assert growth["einops"] == (3, 1, 3.0, False, None)
+    assert growth["PyTorch"][3:] == (True, None)  # a framework: growth kept, not ranked among libraries
+    assert rows(data, "select count(*) from marts.library_growth_by_quarter where quarter_start = '2022-07-01' "
+                      "and previous_active_users is not null") == [(0,)]  # Q2 not loaded: no ratios
+
+
+def test_run_length_and_profession_shares(world):
+    data, *_ = world
+    length = rows(data, "select framework, runs_with_runtime, mean_runtime_minutes, median_runtime_minutes "
+                        "from marts.framework_run_length_by_quarter where quarter_start = '2022-10-01' "
+                        "and grouping = 'framework_family' and framework = 'TensorFlow'")
+    # f2 (1 h) and f3 (4 h, torch and tensorflow: in both families): mean exact, median the lower run within 0.5%.
+    assert length[0][:3] == ("TensorFlow", 2, 150.0)
+    assert length[0][3] == pytest.approx(60.0, rel=0.005)
+    shares = dict(((r[0], r[1]), r[2]) for r in rows(
+        data, "select profession, library, user_share from marts.frameworks_by_profession_by_quarter "
+              "where quarter_start = '2022-10-01'"))
+    # Academics with known imports: a1, a2, 20 even growth users, t0..t2 = 25; 24 use PyTorch (not a2).
+    assert shares[("academic", "PyTorch")] == pytest.approx(24 / 25)
+    assert shares[("corporate", "PyTorch")] == pytest.approx(1.0)
+
+
+def test_charts_are_drawn_with_captions_from_the_data(world):
+    data, _, _, captions = world
+    charts = data / "reports" / "2022Q4" / "charts"
+    for name in CHARTS:
+        assert (charts / f"{name}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", name
+    assert captions["pytorch_vs_tensorflow"].startswith(f"PyTorch share of runs: 2022 (2 of 4 quarters) {round(74 / 77 * 100)}%")
+    assert captions["fastest_growing_libraries"].startswith(
+        "2022 Q4 vs the previous quarter, growth in active users: fastest Hugging Face Transformers 1.6x")
+    assert captions["keras_vs_lightning"].startswith("2022 (2 of 4 quarters): active users Keras 1 vs Lightning 2")
+    spec = json.loads((charts / "fastest_growing_libraries.vl.json").read_text())
+    values = [v for dataset in spec["datasets"].values() for v in dataset if "library" in v]
+    assert {v["library"] for v in values} == {"Hugging Face Transformers"}  # einops is below the threshold
