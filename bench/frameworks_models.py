@@ -2,8 +2,9 @@
 
     .venv/bin/python bench/frameworks_models.py [--runs 10000000] [--quarters 1] [--keep DIR]
 
-Builds a synthetic warehouse in DuckDB (one raw runs table per quarter shaped like the real ones:
-~3 % of runs with distinct code, ~8 modules per script, a few thousand telemetry lists, 100 k users),
+Builds a synthetic warehouse in DuckDB (one raw runs table per quarter: ~3 % of runs with distinct code,
+~8 modules per script of which ~1 project-local, 100 k users, and telemetry lists drawn independently of the
+code: the worst case for resolving libraries, ~10 libraries per run where real runs have ~3),
 then times one `dbt build` of the frameworks/libraries models and their upstream for the last quarter
 (the quarterly partition's work, yearly marts included), per model, from dbt's run_results.json.
 Writes bench/results_frameworks_models.json.

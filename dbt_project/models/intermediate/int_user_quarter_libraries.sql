@@ -18,9 +18,10 @@ select
     quarter_start,
     user_id,
     library,
-    category,
-    framework_family,
-    is_known_library,
+    -- Attributes of the library: grouping by them too would only make the hash keys wider.
+    any_value(category) as category,
+    any_value(framework_family) as framework_family,
+    any_value(is_known_library) as is_known_library,
     count(*) as runs,
     sum(training_hours) as training_hours,
     count(*) filter (where detected_in_code) as runs_detected_in_code,
@@ -34,4 +35,4 @@ select
     count(*) filter (where has_code_imports and has_telemetry_imports
                      and detected_in_telemetry and not detected_in_code) as runs_telemetry_only
 from {{ ref('int_run_libraries') }}
-group by quarter_start, user_id, library, category, framework_family, is_known_library
+group by quarter_start, user_id, library
