@@ -69,8 +69,15 @@ def read_page_data(conn: duckdb.DuckDBPyConnection, as_of: Quarter, specs: list[
     return PageData(as_of, frames, read_headline(conn, as_of.year))
 
 
-def draw(spec: ChartSpec, df: pd.DataFrame) -> PageChart:
-    """The chart as its asset draws it (same spec, same rows), with its caption and picture."""
+def draw(spec: ChartSpec, df: pd.DataFrame, as_of: Quarter) -> PageChart:
+    """The chart as its asset draws it (same spec, same rows), with its caption and picture.
+
+    No rows (a year before its data, a backfill's early years): a figure that says so, since a
+    chart's build and caption may assume rows."""
+    if df.empty:
+        return PageChart(name=spec.name, section=spec.section, title=spec.title,
+                         caption=f"No data up to {as_of.label}.", marts=tuple(spec.marts), order=spec.order,
+                         vega_lite=None, png=None)
     try:
         vega_lite = spec.build(df).to_dict()
         caption = spec.caption(df)
@@ -117,7 +124,7 @@ def state_of_ml_page(context: dg.AssetExecutionContext, warehouse: Warehouse, ou
             context.log.warning(f"marts.{HEADLINE_MART} has no row for {page.as_of.year} (or is not built): the page says so")
         elif page.headline.quarters_covered > page.as_of.q:
             context.log.warning(f"{page.as_of.label} page: the yearly headline includes later quarters")
-        charts = [draw(spec, page.frames[spec.name]) for spec in ALL_CHARTS]
+        charts = [draw(spec, page.frames[spec.name], page.as_of) for spec in ALL_CHARTS]
         html = render_page(
             as_of=page.as_of, charts=charts, headline=page.headline, headline_mart=HEADLINE_MART,
             vega_js=vega_js, generated_at=generated_at, font=FONT, palette=PALETTE,

@@ -92,9 +92,13 @@ class PageChart:
     caption: str
     marts: tuple[str, ...]
     order: int
-    vega_lite: dict
-    png: bytes
+    vega_lite: dict | None  # None: the chart's marts hold no rows up to the page's quarter
+    png: bytes | None
     png_scale: float = 1.0  # pixels per CSS pixel of the picture (2: sharp in print)
+
+    @property
+    def drawn(self) -> bool:
+        return self.vega_lite is not None
 
     @property
     def png_width(self) -> int:

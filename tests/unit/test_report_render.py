@@ -44,8 +44,9 @@ def render(charts, as_of=Quarter(2022, 3), headline=None, vega_js="window.vegaEm
 def spec_blocks(html: str) -> dict[str, dict]:
     """chart name -> the Vega-Lite spec embedded in its figure."""
     figures = re.findall(r'<figure class="chart" id="[^"]+" data-chart="([^"]+)">(.*?)</figure>', html, re.S)
-    return {name: json.loads(re.search(r'<script type="application/json" class="vl-spec">(.*?)</script>', body,
-                                       re.S).group(1)) for name, body in figures}
+    blocks = {name: re.search(r'<script type="application/json" class="vl-spec">(.*?)</script>', body, re.S)
+              for name, body in figures}
+    return {name: json.loads(m.group(1)) for name, m in blocks.items() if m}
 
 
 def test_text_from_data_is_escaped_everywhere():
@@ -185,3 +186,34 @@ def test_cli_report_prints_the_page_or_says_how_to_build_it(tmp_path, capsys, mo
 
     assert main(["--data-dir", str(data), "report", "--year", "2019"]) == 2
     assert "no State of ML report for 2019" in capsys.readouterr().err
+
+
+def test_a_chart_without_rows_says_so_and_is_not_drawn():
+    import altair as alt
+    import pandas as pd
+
+    from assets.charts.registry import ChartSpec
+    from assets.report.assets import draw
+
+    def build(df):
+        assert not df.empty, "build must not see an empty frame"
+        return alt.Chart(df).mark_bar().encode(x="k:N", y="v:Q")
+
+    spec = ChartSpec(name="kv", section="Libraries", title="K by V", marts=("kv",), query="select 1",
+                     build=build, caption=lambda df: f"{len(df)} rows & more", order=3)
+    empty = draw(spec, pd.DataFrame({"k": [], "v": []}), Quarter(2020, 4))
+    assert not empty.drawn and empty.caption == "No data up to 2020 Q4."
+    full = draw(spec, pd.DataFrame({"k": ["a", "b"], "v": [1, 2]}), Quarter(2022, 4))
+    assert full.drawn and full.caption == "2 rows & more" and full.png[:8] == b"\x89PNG\r\n\x1a\n"
+    assert full.vega_lite["mark"]["type"] == "bar" and full.png_width > 0
+
+    html = render([empty, chart("other", "Libraries", 1)])
+    figures = dict(re.findall(r'data-chart="([^"]+)">(.*?)</figure>', html, re.S))
+    assert "<figcaption>No data up to 2020 Q4.</figcaption>" in figures["kv"]
+    assert "<img" not in figures["kv"] and "vl-spec" not in figures["kv"]
+    assert "<img" in figures["other"] and list(spec_blocks(html)) == ["other"]
+
+    broken = ChartSpec(name="broken", section="Libraries", title="t", marts=("kv",), query="select 1",
+                       build=lambda df: 1 / 0, caption=str)
+    with pytest.raises(RuntimeError, match="chart 'broken' .* could not be drawn"):
+        draw(broken, pd.DataFrame({"k": ["a"]}), Quarter(2022, 4))
