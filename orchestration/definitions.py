@@ -1,6 +1,5 @@
 """The one entry point: `dagster dev -w workspace.yaml`, `dg dev`, and the CLI load `defs`."""
 
-import warnings
 
 import dagster as dg
 
@@ -12,8 +11,6 @@ from .dbt_assets import quarterly_models, reference_seeds
 from .jobs import quarterly_job, reference_job
 from .resources import build_resources
 
-# Single-run backfills are what DuckDB's single writer needs; the policy is marked beta.
-warnings.filterwarnings("ignore", category=dg.BetaWarning)
 
 
 def build_definitions(resources: dict | None = None) -> dg.Definitions:

@@ -143,12 +143,14 @@ def _load(conn, entity: Entity, files: list[Path], quarter: Quarter | None, now:
                 else f"{RAW_SCHEMA}.landing_files__{entity.name}")
     conn.execute("create or replace temp table _manifest (entity VARCHAR, quarter VARCHAR, path VARCHAR, "
                  "sha256 VARCHAR, size_bytes BIGINT, records BIGINT, status VARCHAR, detail VARCHAR, loaded_at TIMESTAMP)")
-    conn.executemany("insert into _manifest values (?, ?, ?, ?, ?, ?, ?, ?, ?)", [
+    manifest_rows = [
         (entity.name, stats.quarter, str(r.path), r.sha256, r.size_bytes, r.rows + len(r.bad_lines),
          "duplicate" if r.duplicate_of else "failed" if r.error else "read",
          f"same bytes as {r.duplicate_of}" if r.duplicate_of else r.error, now.replace(tzinfo=None))
         for r in reads
-    ])
+    ]
+    if manifest_rows:  # DuckDB's executemany refuses an empty list
+        conn.executemany("insert into _manifest values (?, ?, ?, ?, ?, ?, ?, ?, ?)", manifest_rows)
     conn.execute("begin transaction")
     try:
         conn.execute(f"create schema if not exists {RAW_SCHEMA}")
