@@ -111,7 +111,7 @@ def cmd_materialize(args) -> int:
         t0 = time.monotonic()
         print(f"[1/2] reference data (profiles, lookup tables) -> {data / 'warehouse'}")
         defs.resolve_job_def("reference_data").execute_in_process(instance=instance)
-        print(f"[2/2] quarters {quarters[0]}..{quarters[-1]} as one run (ingestion, dbt, charts)")
+        print(f"[2/2] quarters {quarters[0]}..{quarters[-1]} as one run (ingestion, dbt, charts, report page)")
         result = defs.resolve_job_def("state_of_ml_quarterly").execute_in_process(
             instance=instance,
             tags={

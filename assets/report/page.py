@@ -195,7 +195,8 @@ def coverage_note(as_of: Quarter, headline: Headline | None) -> str:
         return ""
     n = headline.quarters_covered
     if n < as_of.q:
-        return f"Figures from the {n} quarter{'s' if n != 1 else ''} of {as_of.year} with data loaded, of {as_of.q} so far."
+        of = f"of {as_of.q}" + (" so far" if as_of.q < 4 else "")
+        return f"Figures from the {n} quarter{'s' if n != 1 else ''} of {as_of.year} with data loaded, {of}."
     if n > as_of.q:
         return (f"Yearly figures include {n - as_of.q} quarter{'s' if n - as_of.q != 1 else ''} "
                 f"loaded after {as_of.label}: this snapshot was rebuilt later.")

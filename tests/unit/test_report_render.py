@@ -119,6 +119,8 @@ def test_headline_figures_and_coverage():
     assert "Figures from the 2 quarters of 2022 with data loaded, of 3 so far." in html
     full = render([], as_of=Quarter(2022, 2), headline=head)
     assert "Figures from" not in full and "loaded after" not in full
+    assert "of 2022 with data loaded, of 4." in render([], as_of=Quarter(2022, 4), headline=head)
+    assert "1 quarter loaded after 2022 Q1" in render([], as_of=Quarter(2022, 1), headline=head)
     with pytest.raises(ValueError):
         render([], as_of=Quarter(2021, 4), headline=head)
 
