@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import shutil
 import subprocess
 import sys
 import time
+import webbrowser
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
+from assets.report.paths import page_path
 from stateofml.quarters import Quarter, parse_quarter_range
 
 from .project import PROJECT_ROOT
@@ -117,7 +120,7 @@ def cmd_materialize(args) -> int:
         t0 = time.monotonic()
         print(f"[1/2] reference data (profiles, lookup tables) -> {data / 'warehouse'}")
         defs.resolve_job_def("reference_data").execute_in_process(instance=instance)
-        print(f"[2/2] quarters {quarters[0]}..{quarters[-1]} as one run (ingestion, dbt, charts)")
+        print(f"[2/2] quarters {quarters[0]}..{quarters[-1]} as one run (ingestion, dbt, charts, report page)")
         result = defs.resolve_job_def("state_of_ml_quarterly").execute_in_process(
             instance=instance,
             tags={
@@ -129,7 +132,26 @@ def cmd_materialize(args) -> int:
     reports = data / "reports"
     print(f"warehouse: {data / 'warehouse' / 'stateofml.duckdb'}")
     print(f"charts:    {reports / quarters[-1].compact / 'charts'}")
+    print(f"report:    {page_path(reports, quarters[-1].year)}")
     return 0 if result.success else 1
+
+
+def cmd_report(args) -> int:
+    year: int = args.year
+    first, last_closed = Quarter(2020, 1), Quarter.containing(date.today()).previous()
+    if not first.year <= year <= last_closed.year:
+        raise CliError(f"no State of ML report for {year}: reports cover {first.year}..{last_closed.year} "
+                       f"(quarters {first}..{last_closed})")
+    page = page_path(_data_dir(args) / "reports", year)
+    if not page.is_file():
+        last = min(Quarter(year, 4), last_closed)
+        data_dir = f" --data-dir {shlex.quote(args.data_dir)}" if args.data_dir else ""
+        raise CliError(f"the {year} report page has not been built yet ({page}); build it with: "
+                       f"stateofml{data_dir} materialize {Quarter(year, 1)}:{last}")
+    print(page)
+    if args.open:
+        webbrowser.open(page.as_uri())
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -158,6 +180,13 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Load, model and chart the given quarters: e.g. 2020Q1:2022Q4 or 2022Q4.")
     p.add_argument("quarters", type=_quarters, help="a quarter (2022Q4) or an inclusive range (2020Q1:2022Q4)")
     p.set_defaults(func=cmd_materialize)
+
+    p = sub.add_parser("report", help="print (or open) the path of a year's report page",
+                       description="Print the path of the State of ML page of a year, as built by "
+                                   "`materialize` (one self-contained HTML file that opens offline).")
+    p.add_argument("--year", type=int, required=True, help="the report's year, e.g. 2022")
+    p.add_argument("--open", action="store_true", help="also open the page in the web browser")
+    p.set_defaults(func=cmd_report)
     return parser
 
 

@@ -5,6 +5,7 @@ import dagster as dg
 
 from assets.charts.assets import chart_assets
 from assets.ingest.assets import raw_quarterly_assets, raw_users
+from assets.report.assets import state_of_ml_page
 
 from .dbt_assets import quarterly_models, reference_seeds
 from .jobs import quarterly_job, reference_job
@@ -15,7 +16,8 @@ from .resources import build_resources
 def build_definitions(resources: dict | None = None) -> dg.Definitions:
     """All definitions; tests and the CLI pass resources rooted in their own data folder."""
     return dg.Definitions(
-        assets=[raw_users, *raw_quarterly_assets, reference_seeds, quarterly_models, *chart_assets],
+        assets=[raw_users, *raw_quarterly_assets, reference_seeds, quarterly_models, *chart_assets,
+                state_of_ml_page],
         jobs=[reference_job, quarterly_job],
         resources=resources or build_resources(),
     )

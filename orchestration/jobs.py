@@ -15,5 +15,5 @@ reference_job = dg.define_asset_job(
 quarterly_job = dg.define_asset_job(
     "state_of_ml_quarterly",
     selection=dg.AssetSelection.all() - dg.AssetSelection.groups("reference") - dg.AssetSelection.assets(["raw", "users"]),
-    description="One quarter (or a range) of the State of ML report: ingestion, dbt, charts.",
+    description="One quarter (or a range) of the State of ML report: ingestion, dbt, charts, the report page.",
 )
