@@ -8,12 +8,12 @@ import dagster as dg
 from orchestration.partitions import context_quarters, quarterly_partitions
 from orchestration.resources import WAREHOUSE_POOL, ReportOutputs, Warehouse
 
-from . import demographics
+from . import activity, demographics, hardware
 from .registry import ChartSpec
 from .render import save_chart
 from .theme import use_theme
 
-ALL_CHARTS: list[ChartSpec] = sorted([*demographics.CHARTS], key=lambda c: c.order)
+ALL_CHARTS: list[ChartSpec] = sorted([*activity.CHARTS, *demographics.CHARTS, *hardware.CHARTS], key=lambda c: c.order)
 
 
 def build_chart_asset(spec: ChartSpec) -> dg.AssetsDefinition:
