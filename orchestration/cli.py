@@ -16,7 +16,7 @@ from stateofml.quarters import Quarter, parse_quarter_range
 
 from .project import PROJECT_ROOT
 
-EPILOG = "Paths: --data-dir (default $STATEOFML_DATA_DIR or ./data) holds landing/, warehouse/, reports/, dagster_home/."
+EPILOG = "Paths: --data-dir (default $STATEOFML_DATA_DIR or ./data) holds landing/, warehouse/, reports/, analysts/, dagster_home/."
 
 
 class CliError(Exception):
@@ -119,7 +119,24 @@ def cmd_materialize(args) -> int:
         print(f"done in {time.monotonic() - t0:.1f}s: {'success' if result.success else 'FAILED'}")
     reports = data / "reports"
     print(f"warehouse: {data / 'warehouse' / 'stateofml.duckdb'}")
+    print(f"analysts:  {data / 'analysts' / 'stateofml.duckdb'} (query it while the pipeline runs)")
     print(f"charts:    {reports / quarters[-1].compact / 'charts'}")
+    return 0 if result.success else 1
+
+
+def cmd_docs(args) -> int:
+    data = _data_dir(args)
+    ensure_manifest()
+    dagster_home(data)
+    import dagster as dg
+
+    from assets.analysts.assets import dbt_docs
+
+    from .resources import build_resources
+
+    with dg.DagsterInstance.get() as instance:
+        result = dg.materialize([dbt_docs], resources=build_resources(data), instance=instance)
+    print(f"dbt docs: {data / 'analysts' / 'dbt_docs' / 'index.html'} ({'success' if result.success else 'FAILED'})")
     return 0 if result.success else 1
 
 
@@ -149,6 +166,10 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Load, model and chart the given quarters: e.g. 2020Q1:2022Q4 or 2022Q4.")
     p.add_argument("quarters", type=_quarters, help="a quarter (2022Q4) or an inclusive range (2020Q1:2022Q4)")
     p.set_defaults(func=cmd_materialize)
+
+    p = sub.add_parser("docs", help="build the dbt docs site into <data-dir>/analysts/dbt_docs/index.html",
+                       description="dbt docs generate --static against the warehouse; one page that opens from disk.")
+    p.set_defaults(func=cmd_docs)
     return parser
 
 

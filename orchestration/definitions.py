@@ -4,6 +4,7 @@ import warnings
 
 import dagster as dg
 
+from assets.analysts.assets import analyst_assets
 from assets.charts.assets import chart_assets
 from assets.ingest.assets import raw_quarterly_assets, raw_users
 
@@ -18,7 +19,8 @@ warnings.filterwarnings("ignore", category=dg.BetaWarning)
 def build_definitions(resources: dict | None = None) -> dg.Definitions:
     """All definitions; tests and the CLI pass resources rooted in their own data folder."""
     return dg.Definitions(
-        assets=[raw_users, *raw_quarterly_assets, reference_seeds, quarterly_models, *chart_assets],
+        assets=[raw_users, *raw_quarterly_assets, reference_seeds, quarterly_models, *chart_assets,
+                *analyst_assets],
         jobs=[reference_job, quarterly_job],
         resources=resources or build_resources(),
     )
