@@ -23,6 +23,9 @@ def build_definitions(resources: dict | None = None) -> dg.Definitions:
                 *analyst_assets],
         jobs=[reference_job, quarterly_job],
         resources=resources or build_resources(),
+        # Every step that matters holds the one DuckDB warehouse in turn (pool duckdb_warehouse), so
+        # a process per step buys no parallelism and costs a definitions load per step (~5 s each).
+        executor=dg.in_process_executor,
     )
 
 

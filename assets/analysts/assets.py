@@ -14,6 +14,7 @@ import time
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
+from orchestration.partitions import context_quarters, quarterly_partitions
 from orchestration.project import dbt_project
 from orchestration.resources import WAREHOUSE_POOL, AnalystsFolder, Warehouse
 
@@ -39,12 +40,16 @@ MART_KEYS = [k for k in PUBLISHED_KEYS if k.path[0] == "marts"]
     owners=OWNERS,
     kinds={"duckdb", "parquet", "python"},
     deps=PUBLISHED_KEYS,
+    # Partitioned like the marts, so a quarter's run publishes right after its build (one run in
+    # the UI, not a backfill of mixed partitioning); each publication holds every quarter built.
+    partitions_def=quarterly_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
     pool=WAREHOUSE_POOL,  # it reads the warehouse
     description=(
         f"Every mart and lookup table copied into `<data>/analysts/{COPY_FILE}` (dbt descriptions "
-        "as table and column comments) and every mart as `<data>/analysts/parquet/<mart>.parquet`. "
-        "Written to a temporary file and swapped in atomically: analysts query it with any DuckDB "
-        "client while the pipeline runs, and never lock the pipeline out."
+        "as table and column comments) and every mart as `<data>/analysts/parquet/<mart>.parquet`, "
+        "all quarters built so far. Written to a temporary file and swapped in atomically: analysts "
+        "query it with any DuckDB client while the pipeline runs, and never lock the pipeline out."
     ),
 )
 def marts_copy(context: dg.AssetExecutionContext, warehouse: Warehouse, analysts: AnalystsFolder) -> dg.MaterializeResult:
@@ -63,6 +68,7 @@ def marts_copy(context: dg.AssetExecutionContext, warehouse: Warehouse, analysts
     table = "\n".join(f"| `{name}` | {n:,} |" for name, n in rows.items())
     return dg.MaterializeResult(
         metadata={
+            "published_after": ", ".join(q.label for q in context_quarters(context)),
             "path": dg.MetadataValue.path(str(target)),
             "parquet": dg.MetadataValue.path(str(analysts.root / "parquet")),
             "tables": dg.MetadataValue.md(f"| table | rows |\n|---|---|\n{table}"),
