@@ -3,6 +3,7 @@
 
 import dagster as dg
 
+from assets.analysts.assets import analyst_assets
 from assets.charts.assets import chart_assets
 from assets.ingest.assets import raw_quarterly_assets, raw_users
 from assets.report.assets import state_of_ml_page
@@ -17,9 +18,12 @@ def build_definitions(resources: dict | None = None) -> dg.Definitions:
     """All definitions; tests and the CLI pass resources rooted in their own data folder."""
     return dg.Definitions(
         assets=[raw_users, *raw_quarterly_assets, reference_seeds, quarterly_models, *chart_assets,
-                state_of_ml_page],
+                state_of_ml_page, *analyst_assets],
         jobs=[reference_job, quarterly_job],
         resources=resources or build_resources(),
+        # Every step that matters holds the one DuckDB warehouse in turn (pool duckdb_warehouse), so
+        # a process per step buys no parallelism and costs a definitions load per step (~5 s each).
+        executor=dg.in_process_executor,
     )
 
 
