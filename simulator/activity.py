@@ -15,6 +15,7 @@ that quarter: simulating (or loading) one quarter alone leaves no dangling code 
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,7 +32,7 @@ from .code import ODD_PY2, ODD_SYNTAX, Version, file_name, project_name, render,
 from .libraries import LIB_NAMES, presence, telemetry_numbers
 from .randomness import base36, day_rng, hash64, permute40, uniform
 from .world import (
-    DAY_US, EPOCH_US, GROUP_SHARE, KIND_ANON, MAX_SCRIPTS, STACKS, SWEEP_BOOST, T_AUDIO, T_GEN, T_GRAPH, T_MOL, T_NLP,
+    DAY_US, EPOCH_US, GROUP_SHARE, KIND_ANON, WEEKDAY_FACTOR, weekday, MAX_SCRIPTS, STACKS, SWEEP_BOOST, T_AUDIO, T_GEN, T_GRAPH, T_MOL, T_NLP,
     T_RL, T_TABULAR, T_TS, T_VISION, RUNTIME_SIGMA, Population, day_date, day_index, stack_run_mult,
     stack_runtime_median, target_runs, yf_of_day,
 )
@@ -193,13 +194,23 @@ class DayGenerator:
         sweep_day = uniform(seed, _SWEEPDAY, runners, d) < pop.sweep_p[runners]
         mach = hardware.machines(pop, runners, d, stack, nb)
         weight = pop.weight[runners] * stack_run_mult(stack, yf) * np.where(sweep_day, SWEEP_BOOST, 1.0) * mach.runs_factor
+        # Runs per user-day: 1 + Poisson(weight x factor). The factor spreads the day's target over the
+        # *expected* weight of everyone who could be active today (not just those who are), so a
+        # heavy user's busy day adds runs instead of taking them from others: daily totals wobble at
+        # small scales, quarterly totals hold.
         lam = np.zeros(n_ud)
         target = target_runs(d, self.scale)
+        c_run = cand[pop.act_type[cand] == 0]
+        c_p = np.minimum(pop.p_active[c_run] * WEEKDAY_FACTOR[weekday(d)] ** 2, 1.0)
+        c_stack = pop.script_stack[c_run, pop.focus_slot(c_run, np.full(len(c_run), d))].astype(np.int64)
+        c_w = pop.weight[c_run] * stack_run_mult(c_stack, yf) * (1.0 + pop.sweep_p[c_run] * (SWEEP_BOOST - 1.0))
         anon = pop.kind[runners] == KIND_ANON
-        for sel, share in ((~anon, GROUP_SHARE["account"]), (anon, GROUP_SHARE["anonymous"])):
+        c_anon = pop.kind[c_run] == KIND_ANON
+        for sel, c_sel, share in ((~anon, ~c_anon, GROUP_SHARE["account"]), (anon, c_anon, GROUP_SHARE["anonymous"])):
             if sel.any():
-                extra = max(target * share - sel.sum(), 0.0)
-                lam[sel] = weight[sel] * extra / weight[sel].sum()
+                expected_w = float((c_p[c_sel] * c_w[c_sel]).sum())
+                extra = max(target * share - float(c_p[c_sel].sum()), 0.0)
+                lam[sel] = weight[sel] * extra / max(expected_w, float(weight[sel].sum()) * 0.25)
         counts = 1 + rng.poisson(lam)
 
         self._lap('user-days')
@@ -469,12 +480,14 @@ class DayGenerator:
         """Delete our own files of this day that this run did not rewrite (e.g. after a scale change)."""
         for entity in ("runs", "sweeps", "artifacts", "code_blobs"):
             folder = partition_dir(self.landing, entity, day)
-            if not folder.is_dir():
+            try:
+                names = os.listdir(folder)
+            except FileNotFoundError:
                 continue
             keep = set(written.get(entity, ()))
-            for p in folder.glob("sim-*.parquet"):
-                if p.name not in keep:
-                    p.unlink()
+            for name in names:
+                if name.startswith("sim-") and name.endswith(".parquet") and name not in keep:
+                    os.unlink(folder / name)
 
 
 def _sweeps_table(ids, user_id, project, created_us, rng) -> pa.Table:

@@ -276,30 +276,30 @@ STACK_KNOTS = [2020.0, 2022.0]
 STACK_TABLE = {
     #                 torch light tfk   tf    keras jax   xgb   lgbm  cat   skl   other
     "academic": np.array(
-        [[0.61, 0.050, 0.130, 0.050, 0.035, 0.012, 0.010, 0.005, 0.003, 0.030, 0.040],
-         [0.76, 0.035, 0.068, 0.025, 0.020, 0.012, 0.008, 0.004, 0.002, 0.025, 0.028]]),
+        [[0.59, 0.070, 0.130, 0.050, 0.035, 0.012, 0.010, 0.005, 0.003, 0.030, 0.040],
+         [0.73, 0.050, 0.085, 0.030, 0.022, 0.012, 0.008, 0.004, 0.002, 0.025, 0.028]]),
     "corporate": np.array(
-        [[0.27, 0.140, 0.260, 0.085, 0.095, 0.065, 0.055, 0.035, 0.018, 0.045, 0.015],
-         [0.38, 0.160, 0.150, 0.050, 0.065, 0.070, 0.055, 0.035, 0.018, 0.045, 0.015]]),
+        [[0.24, 0.170, 0.260, 0.085, 0.095, 0.065, 0.055, 0.035, 0.018, 0.045, 0.015],
+         [0.35, 0.160, 0.180, 0.055, 0.070, 0.070, 0.055, 0.035, 0.018, 0.045, 0.015]]),
     "personal": np.array(
-        [[0.44, 0.060, 0.210, 0.060, 0.080, 0.020, 0.035, 0.020, 0.010, 0.045, 0.030],
-         [0.61, 0.050, 0.125, 0.030, 0.045, 0.025, 0.030, 0.020, 0.010, 0.035, 0.020]]),
+        [[0.43, 0.070, 0.210, 0.060, 0.080, 0.020, 0.035, 0.020, 0.010, 0.045, 0.030],
+         [0.57, 0.060, 0.150, 0.035, 0.050, 0.025, 0.030, 0.020, 0.010, 0.035, 0.020]]),
 }
 STACK_TABLE[None] = (STACK_TABLE["academic"] + STACK_TABLE["corporate"] + STACK_TABLE["personal"]) / 3
 USER_STACK_AFFINITY = 0.7  # chance a new script uses the user's "own" quantile (keeps people loyal)
 
 # Runs per active day relative to the user's base intensity, by stack (at yf 2020 and 2022).
 # Torch users run more and more (sweeps, bigger projects) while TF users run fewer: the Torch lead
-# widens more steeply in runs and hours than in users. Lightning users run ~10x a Keras user (few,
+# widens more steeply in runs and hours than in users. Lightning users run 10-20x a Keras user (few,
 # sweep-heavy early adopters in 2020), so Lightning leads Keras in runs and hours though Keras has
 # more users. Boosted trees: many runs.
 STACK_RUN_MULT = np.array(
     [
-        [1.00, 2.00],  # torch
-        [10.0, 5.50],  # lightning
-        [0.65, 0.50],  # tf_keras
-        [0.75, 0.55],  # tf
-        [0.55, 0.45],  # keras
+        [1.00, 2.20],  # torch
+        [14.0, 6.00],  # lightning
+        [0.65, 0.45],  # tf_keras
+        [0.75, 0.50],  # tf
+        [0.55, 0.40],  # keras
         [1.40, 1.50],  # jax
         [3.00, 3.00],  # xgboost
         [3.00, 3.00],  # lightgbm
@@ -312,11 +312,11 @@ STACK_RUN_MULT = np.array(
 # longer than TensorFlow's (the talk), boosted trees and sklearn fits are short.
 STACK_RUNTIME_MEDIAN = np.array(
     [
-        [1500, 1900],  # torch
-        [2400, 3000],  # lightning
-        [900, 850],  # tf_keras
-        [1000, 950],  # tf
-        [700, 650],  # keras
+        [1300, 2100],  # torch
+        [900, 2600],  # lightning (2020: many short sweep trials)
+        [900, 750],  # tf_keras
+        [1000, 850],  # tf
+        [700, 550],  # keras
         [1800, 2000],  # jax
         [45, 45],  # xgboost
         [30, 30],  # lightgbm
