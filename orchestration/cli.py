@@ -165,6 +165,7 @@ def run_job(defs, name: str, selection, instance, *, quarters: int, progress: bo
     log_dir.mkdir(parents=True, exist_ok=True)
     log_path = log_dir / f"{name}-{run_id[:8]}.log"
     failures: list[str] = []
+    materialized = [0]  # counted here: a disabled bar counts nothing
     watched = {DagsterEventType.STEP_START, DagsterEventType.ASSET_MATERIALIZATION, DagsterEventType.STEP_FAILURE}
 
     def follow() -> None:
@@ -180,6 +181,7 @@ def run_job(defs, name: str, selection, instance, *, quarters: int, progress: bo
                 for rec in conn.records:
                     event = rec.event_log_entry.dagster_event
                     if event.event_type == DagsterEventType.ASSET_MATERIALIZATION:
+                        materialized[0] += 1
                         bar.update(1)
                     elif event.event_type == DagsterEventType.STEP_START:
                         bar.set_postfix_str(event.step_key, refresh=True)
@@ -204,7 +206,7 @@ def run_job(defs, name: str, selection, instance, *, quarters: int, progress: bo
         follower.join()
         bar.close()
     if not progress or not result.success:
-        print(f"  {name}: {bar.n}/{total} assets materialized ({'ok' if result.success else 'FAILED'}); log: {log_path}")
+        print(f"  {name}: {materialized[0]}/{total} assets materialized ({'ok' if result.success else 'FAILED'}); log: {log_path}")
     return result.success
 
 
