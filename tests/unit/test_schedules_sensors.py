@@ -238,3 +238,40 @@ def test_jobs_schedules_and_sensors_are_registered(defs):
     # The import is upstream of the raw tables it writes, in lineage.
     graph = defs.resolve_asset_graph()
     assert dg.AssetKey(["landing", "wandb_run_folders"]) in graph.get(dg.AssetKey(["raw", "runs"])).parent_keys
+
+
+def test_automation_follows_the_changed_quarter_and_profiles_only_the_latest(defs):
+    """Runless materializations stand in for runs: the conditions only read the event log."""
+    specs = {s.key: s for s in defs.resolve_all_asset_specs()}
+    when = datetime(2021, 11, 1, tzinfo=UTC)  # the latest partition is then 2021 Q3
+
+    def requested(result):
+        return {"/".join(k.path): result.get_requested_partitions(k) for k in specs if result.get_num_requested(k)}
+
+    with dg.DagsterInstance.ephemeral() as instance:
+
+        def materialize(key, partition=None):
+            instance.report_runless_asset_event(dg.AssetMaterialization(key, partition=partition))
+
+        for key, spec in specs.items():  # two quarters fully built
+            for partition in ("2021-04-01", "2021-07-01") if spec.partitions_def else (None,):
+                materialize(key, partition)
+        result = dg.evaluate_automation_conditions(defs, instance, evaluation_time=when)
+        assert result.total_requested == 0  # what exists is not rebuilt
+
+        materialize(dg.AssetKey(["raw", "runs"]), "2021-04-01")  # a late correction, loaded alone
+        result = dg.evaluate_automation_conditions(defs, instance, evaluation_time=when, cursor=result.cursor)
+        got = requested(result)
+        assert all(v == {"2021-04-01"} for v in got.values())
+        assert {"staging/stg_tracking__runs", "marts/active_users_by_country", "charts/active_users_by_country"} <= set(got)
+        assert "staging/stg_tracking__users" not in got  # its inputs did not change
+        for name in got:
+            materialize(dg.AssetKey(name.split("/")), "2021-04-01")
+        result = dg.evaluate_automation_conditions(defs, instance, evaluation_time=when, cursor=result.cursor)
+        assert result.total_requested == 0  # handled
+
+        materialize(dg.AssetKey(["raw", "users"]))  # profiles refreshed: only the latest quarter follows
+        result = dg.evaluate_automation_conditions(defs, instance, evaluation_time=when, cursor=result.cursor)
+        got = requested(result)
+        assert {"staging/stg_tracking__users", "marts/active_users_by_country"} <= set(got)
+        assert all(v == {"2021-07-01"} for v in got.values())
