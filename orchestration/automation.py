@@ -47,9 +47,9 @@ def reload_when_changed() -> dg.AutomationCondition:
     ).with_label("reload_when_changed")
 
 
-# The report of a closed quarter is expected within a month of the quarter's end (the schedule
-# runs on the 15th, leaving two weeks for a failed run to be fixed): a deadline on the 1st of the
-# second month of each quarter, for a materialization made since the quarter ended.
+# On the report page (assets/report/assets.py). A closed quarter's page is expected within a month
+# of the quarter's end (the schedule runs on the 15th, leaving two weeks to fix a failed run): a
+# deadline on the 1st of the second month of each quarter, for a materialization since the quarter ended.
 REPORT_DEADLINE_CRON = "0 0 1 2,5,8,11 *"
 REPORT_FRESHNESS = dg.FreshnessPolicy.cron(
     deadline_cron=REPORT_DEADLINE_CRON, lower_bound_delta=timedelta(days=31), timezone="UTC"

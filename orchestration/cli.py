@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import shlex
 import shutil
 import socket
 import subprocess
@@ -13,10 +14,12 @@ import textwrap
 import threading
 import time
 import uuid
+import webbrowser
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
+from assets.report.paths import page_path
 from stateofml.quarters import Quarter, parse_quarter_range
 
 from .project import PROJECT_ROOT
@@ -29,6 +32,7 @@ examples:
   stateofml simulate --start 2020Q1 --end 2022Q4 --scale 0.001   # a small simulated landing zone
   stateofml materialize 2020Q1:2022Q4                             # every quarter, as one run
   stateofml import-runs ~/project/wandb --users-file users.csv    # real run folders -> landing zone
+  stateofml report --year 2022 --open                             # the year's report page
   stateofml ui                                                    # the Dagster UI on http://127.0.0.1:3000
 Run `stateofml COMMAND --help` for a command's options."""
 
@@ -60,10 +64,19 @@ def _quarters(text: str) -> list[Quarter]:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def _dbt_sources_mtime() -> float:
+    root = PROJECT_ROOT / "dbt_project"
+    files = [root / "dbt_project.yml", root / "profiles.yml"]
+    for folder in ("models", "macros", "seeds", "tests"):
+        files += [p for p in (root / folder).rglob("*") if p.is_file()]
+    return max(p.stat().st_mtime for p in files if p.exists())
+
+
 def ensure_manifest(force: bool = False) -> Path:
-    """dbt's manifest must exist before the definitions import (@dbt_assets reads it)."""
+    """dbt's manifest must exist, and be newer than the dbt files, before the definitions import
+    (@dbt_assets reads it); a stale one would name models that no longer exist."""
     manifest = PROJECT_ROOT / "dbt_project" / "target" / "manifest.json"
-    if force or not manifest.exists():
+    if force or not manifest.exists() or manifest.stat().st_mtime < _dbt_sources_mtime():
         from .resources import dbt_executable
 
         result = subprocess.run(
@@ -131,7 +144,7 @@ def cmd_materialize(args) -> int:
         logs = data / "logs"
         ok = run_job(defs, "reference_data", REFERENCE, instance, quarters=1, progress=progress, log_dir=logs)
         if ok:
-            print(f"[2/2] quarters {quarters[0]}..{quarters[-1]} as one run (ingestion, dbt, charts)")
+            print(f"[2/2] quarters {quarters[0]}..{quarters[-1]} as one run (ingestion, dbt, charts, report page)")
             ok = run_job(
                 defs, "state_of_ml_quarterly", QUARTERLY, instance, quarters=len(quarters), progress=progress,
                 log_dir=logs, tags={
@@ -143,6 +156,7 @@ def cmd_materialize(args) -> int:
     reports = data / "reports"
     print(f"warehouse: {data / 'warehouse' / 'stateofml.duckdb'}")
     print(f"charts:    {reports / quarters[-1].compact / 'charts'}")
+    print(f"report:    {page_path(reports, quarters[-1].year)}")
     if not ok:
         print(f"run logs:  `stateofml ui` (DAGSTER_HOME={os.environ['DAGSTER_HOME']}), Runs tab")
     return 0 if ok else 1
@@ -208,6 +222,24 @@ def run_job(defs, name: str, selection, instance, *, quarters: int, progress: bo
     if not progress or not result.success:
         print(f"  {name}: {materialized[0]}/{total} assets materialized ({'ok' if result.success else 'FAILED'}); log: {log_path}")
     return result.success
+
+
+def cmd_report(args) -> int:
+    year: int = args.year
+    first, last_closed = Quarter(2020, 1), Quarter.containing(date.today()).previous()
+    if not first.year <= year <= last_closed.year:
+        raise CliError(f"no State of ML report for {year}: reports cover {first.year}..{last_closed.year} "
+                       f"(quarters {first}..{last_closed})")
+    page = page_path(_data_dir(args) / "reports", year)
+    if not page.is_file():
+        last = min(Quarter(year, 4), last_closed)
+        data_dir = f" --data-dir {shlex.quote(args.data_dir)}" if args.data_dir else ""
+        raise CliError(f"the {year} report page has not been built yet ({page}); build it with: "
+                       f"stateofml{data_dir} materialize {Quarter(year, 1)}:{last}")
+    print(page)
+    if args.open:
+        webbrowser.open(page.as_uri())
+    return 0
 
 
 def cmd_import_runs(args) -> int:
@@ -344,6 +376,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("quarters", type=_quarters, help="a quarter (2022Q4) or an inclusive range (2020Q1:2022Q4)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_materialize)
+
+    p = sub.add_parser("report", help="print (or open) the path of a year's report page",
+                       description="Print the path of the State of ML page of a year, as built by "
+                                   "`materialize` (one self-contained HTML file that opens offline).")
+    p.add_argument("--year", type=int, required=True, help="the report's year, e.g. 2022")
+    p.add_argument("--open", action="store_true", help="also open the page in the web browser")
+    p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("import-runs", help="import real wandb run folders into the landing zone",
                        description=_wrap("Find every run-*/offline-run-* folder under PATH (a wandb/ folder, a project, "

@@ -1,15 +1,11 @@
 """The one entry point: `dagster dev -w workspace.yaml`, `dg dev`, and the CLI load `defs`."""
 
-import warnings
 
 import dagster as dg
 
-# Single-run backfills are what DuckDB's single writer needs; the policy is marked beta. Filtered
-# before the asset modules import, where the warning is raised.
-warnings.filterwarnings("ignore", category=dg.BetaWarning)
-
 from assets.charts.assets import chart_assets
 from assets.ingest.assets import raw_quarterly_assets, raw_users
+from assets.report.assets import state_of_ml_page
 from assets.sources.assets import wandb_run_folders
 
 from .automation import automation_sensor
@@ -23,7 +19,8 @@ from .sensors import landing_zone_sensor, wandb_run_folders_sensor
 def build_definitions(resources: dict | None = None) -> dg.Definitions:
     """All definitions; tests and the CLI pass resources rooted in their own data folder."""
     return dg.Definitions(
-        assets=[wandb_run_folders, raw_users, *raw_quarterly_assets, reference_seeds, quarterly_models, *chart_assets],
+        assets=[wandb_run_folders, raw_users, *raw_quarterly_assets, reference_seeds, quarterly_models,
+                *chart_assets, state_of_ml_page],
         jobs=[reference_job, quarterly_job, quarter_and_reference_job, wandb_import_job],
         schedules=[quarter_close_schedule],
         sensors=[landing_zone_sensor, wandb_run_folders_sensor, automation_sensor],

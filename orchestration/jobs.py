@@ -19,7 +19,7 @@ reference_job = dg.define_asset_job(
 quarterly_job = dg.define_asset_job(
     "state_of_ml_quarterly",
     selection=QUARTERLY,
-    description="One quarter (or a range) of the State of ML report: ingestion, dbt, charts.",
+    description="One quarter (or a range) of the State of ML report: ingestion, dbt, charts, the report page.",
 )
 
 # The reference data, then the quarter, in one run: the unpartitioned assets run once, upstream

@@ -140,13 +140,27 @@ class Warehouse(DuckDBResource):
     def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
         with self.locked():
             self.temp_directory.mkdir(parents=True, exist_ok=True)
-            conn = duckdb.connect(str(self.path), config=self._config())
+            conn = self._connect()
             try:
                 # After connecting: the ICU extension (built in) loads on first use, not in config.
                 conn.execute("set TimeZone = 'UTC'")
                 yield conn
             finally:
                 conn.close()  # also when the body raised: a leaked connection locks the file
+
+    def _connect(self) -> duckdb.DuckDBPyConnection:
+        """Connect, retrying with backoff while a process outside our lock (say, an analyst's
+        client opened on the warehouse itself) holds DuckDB's own file lock: that is transient.
+        Anything else (a corrupt file, bad config) fails at once."""
+        deadline, delay = time.monotonic() + self.lock_timeout_seconds, 0.1
+        while True:
+            try:
+                return duckdb.connect(str(self.path), config=self._config())
+            except duckdb.IOException as exc:
+                if "lock" not in str(exc).lower() or time.monotonic() > deadline:
+                    raise
+                time.sleep(delay)
+                delay = min(delay * 2, 5.0)
 
     def _config(self) -> dict[str, str | int | bool]:
         return {

@@ -30,6 +30,7 @@ def _metadata(stats: list[LoadStats]) -> dict:
         total.loaded += s.loaded
         total.quarantined += s.quarantined
         total.deduplicated += s.deduplicated
+        total.duplicate_files += s.duplicate_files
         total.failed_files += s.failed_files
         for reason, n in s.reasons.items():
             total.reasons[reason] = total.reasons.get(reason, 0) + n
@@ -40,6 +41,7 @@ def _metadata(stats: list[LoadStats]) -> dict:
         "records_loaded": total.loaded,
         "records_quarantined": total.quarantined,
         "records_deduplicated": total.deduplicated,
+        "duplicate_files": total.duplicate_files,
         "quarantine_share": round(total.quarantine_share, 6),
         "dagster/row_count": total.loaded,
         "accounting_balanced": total.balanced,

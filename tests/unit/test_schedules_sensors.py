@@ -212,12 +212,11 @@ def test_every_partitioned_asset_backfills_in_one_run(defs):
 def test_automation_and_freshness(defs):
     specs = {s.key: s for s in defs.resolve_all_asset_specs()}
     models = [k for k in specs if k.path[0] in ("staging", "intermediate", "marts")]
-    charts = [k for k in specs if k.path[0] == "charts"]
+    charts = [k for k in specs if k.path[0] in ("charts", "report")]
     assert models and charts
     for key in models + charts:
         assert specs[key].automation_condition.get_label() == "follows_its_quarter", key
-    for key in charts:
-        assert specs[key].freshness_policy == REPORT_FRESHNESS
+    assert specs[dg.AssetKey(["report", "state_of_ml_page"])].freshness_policy == REPORT_FRESHNESS
     assert specs[dg.AssetKey(["reference", "countries"])].automation_condition.get_label() == "reload_when_changed"
     # Raw assets follow jobs (schedule, sensors), never automation: a load reads the landing zone.
     assert all(specs[k].automation_condition is None for k in specs if k.path[0] in ("raw", "landing"))
