@@ -162,6 +162,14 @@ def cmd_materialize(args) -> int:
     return 0 if ok else 1
 
 
+def _failure_reason(event) -> str:
+    """The innermost error of a step failure (the user's exception, not Dagster's wrapper)."""
+    error = event.step_failure_data.error if event.step_failure_data else None
+    while error is not None and error.cause is not None:
+        error = error.cause
+    return error.message.strip() if error is not None else (event.message or "failed")
+
+
 def run_job(defs, name: str, selection, instance, *, quarters: int, progress: bool, log_dir: Path,
             tags: dict | None = None) -> bool:
     """Run a job in this process with a progress bar of asset materializations (one per asset
@@ -178,7 +186,6 @@ def run_job(defs, name: str, selection, instance, *, quarters: int, progress: bo
     bar = tqdm(total=total, unit="asset", desc=f"  {name}", disable=not progress, leave=True, file=terminal)
     log_dir.mkdir(parents=True, exist_ok=True)
     log_path = log_dir / f"{name}-{run_id[:8]}.log"
-    failures: list[str] = []
     materialized = [0]  # counted here: a disabled bar counts nothing
     watched = {DagsterEventType.STEP_START, DagsterEventType.ASSET_MATERIALIZATION, DagsterEventType.STEP_FAILURE}
 
@@ -186,22 +193,17 @@ def run_job(defs, name: str, selection, instance, *, quarters: int, progress: bo
         cursor = None
         while True:
             stop = done.is_set()  # read once more after the run ended: nothing is missed
-            try:
-                conn = instance.get_records_for_run(run_id, cursor=cursor, of_type=watched)
-            except Exception:  # the run is not stored yet
-                conn = None
-            if conn is not None:
-                cursor = conn.cursor
-                for rec in conn.records:
-                    event = rec.event_log_entry.dagster_event
-                    if event.event_type == DagsterEventType.ASSET_MATERIALIZATION:
-                        materialized[0] += 1
-                        bar.update(1)
-                    elif event.event_type == DagsterEventType.STEP_START:
-                        bar.set_postfix_str(event.step_key, refresh=True)
-                    else:
-                        failures.append(f"{event.step_key}: {event.message}")
-                        bar.write(f"  FAILED {event.step_key}: {event.message}", file=terminal)
+            conn = instance.get_records_for_run(run_id, cursor=cursor, of_type=watched)  # none yet: empty
+            cursor = conn.cursor
+            for rec in conn.records:
+                event = rec.event_log_entry.dagster_event
+                if event.event_type == DagsterEventType.ASSET_MATERIALIZATION:
+                    materialized[0] += 1
+                    bar.update(1)
+                elif event.event_type == DagsterEventType.STEP_START:
+                    bar.set_postfix_str(event.step_key, refresh=True)
+                else:
+                    bar.write(f"  FAILED {event.step_key}: {_failure_reason(event)}", file=terminal)
             if stop:
                 return
             done.wait(0.5)

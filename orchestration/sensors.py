@@ -15,7 +15,15 @@ from datetime import UTC, datetime
 import dagster as dg
 
 from stateofml.quarters import FIRST_QUARTER_START
-from stateofml.watch import REFERENCE_GROUP, Watch, affected, combined_signature, group_quarter, scan_landing, tree_signature
+from stateofml.watch import (
+    REFERENCE_GROUP,
+    Watch,
+    affected,
+    combined_signature,
+    group_quarter,
+    scan_landing,
+    tree_signature,
+)
 
 from .jobs import quarter_and_reference_job, quarterly_job, reference_job, wandb_import_job
 from .resources import LandingZone, RunDropbox

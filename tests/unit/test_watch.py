@@ -147,8 +147,7 @@ def test_removal_is_a_change_and_reverting_clears_it():
 
 def test_changes_that_are_not_actionable_are_absorbed():
     w = Watch.baseline({})
-    not_closed = lambda key: key != "runs/2026Q4"  # noqa: E731
-    assert w.step({"runs/2026Q4": "x"}, now=0, max_wait=600, actionable=not_closed) == ([], ["runs/2026Q4"])
+    assert w.step({"runs/2026Q4": "x"}, now=0, max_wait=600, actionable=lambda key: key != "runs/2026Q4") == ([], ["runs/2026Q4"])
     assert w.step({"runs/2026Q4": "x"}, now=60, max_wait=600) == ([], [])  # absorbed: not requested later
 
 
