@@ -5,6 +5,7 @@ import json
 
 import dagster as dg
 
+from orchestration.automation import follows_its_quarter
 from orchestration.partitions import context_quarters, quarterly_partitions
 from orchestration.resources import WAREHOUSE_POOL, ReportOutputs, Warehouse
 
@@ -26,6 +27,7 @@ def build_chart_asset(spec: ChartSpec) -> dg.AssetsDefinition:
         partitions_def=quarterly_partitions,
         backfill_policy=dg.BackfillPolicy.single_run(),
         pool=WAREHOUSE_POOL,
+        automation_condition=follows_its_quarter(),
         description=f"{spec.title} ({spec.section}). Reads {', '.join('marts.' + m for m in spec.marts)}; "
         "the partition's chart shows every quarter up to and including it.",
     )

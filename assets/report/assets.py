@@ -19,6 +19,7 @@ from assets.charts.assets import ALL_CHARTS
 from assets.charts.registry import ChartSpec
 from assets.charts.render import vendor_bundle
 from assets.charts.theme import FONT, PALETTE, use_theme
+from orchestration.automation import REPORT_FRESHNESS, follows_its_quarter
 from orchestration.partitions import context_quarters, quarterly_partitions
 from orchestration.resources import WAREHOUSE_POOL, ReportOutputs, Warehouse
 from stateofml.quarters import Quarter
@@ -102,6 +103,8 @@ def draw(spec: ChartSpec, df: pd.DataFrame, as_of: Quarter) -> PageChart:
     partitions_def=quarterly_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
     pool=WAREHOUSE_POOL,
+    automation_condition=follows_its_quarter(),
+    freshness_policy=REPORT_FRESHNESS,
     description=(
         "The State of ML page of the partition's year as of the partition's quarter: one offline HTML "
         "file with the headline, every chart (interactive, with a picture for print) and the method "
