@@ -6,8 +6,9 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from .frameworks import PROFESSIONS, SHARES, fmt_ratio, latest, side_by_side, with_year_label
+from .frameworks import PROFESSIONS, by_profession, fmt_ratio, latest
 from .registry import ChartSpec, fmt_int, fmt_share
+from .three_ways import SHARES, grouped_values, label_of
 
 GROWTH = {"user_growth": "Growth in active users", "run_growth": "Growth in runs", "hour_growth": "Growth in training hours"}
 TOP_GROWERS = 10
@@ -74,13 +75,11 @@ def _top_libraries(last: pd.DataFrame) -> list[str]:
 def libraries_by_profession_chart(df: pd.DataFrame) -> alt.FacetChart:
     last = latest(df)
     top = _top_libraries(last)
-    data = last[last["profession"].isin(PROFESSIONS) & last["library"].isin(top)]
-    data = data.assign(profession=data["profession"].map(PROFESSIONS))
-    label = with_year_label(last)["year_label"].iloc[0] if not last.empty else ""
-    return side_by_side(
-        data, x="library", x_title="Library", category="profession", category_title="Profession", x_order=top,
-        columns=SHARES, category_order=list(PROFESSIONS.values()), value_format=".1%", axis_format="%",
-        title=f"Libraries by profession, {label}: share of academic and of corporate users, runs and hours using each",
+    return grouped_values(
+        by_profession(last, top), x="library", x_title="Library", category="profession", category_title="Profession",
+        category_order=list(PROFESSIONS.values()), columns=SHARES, x_order=top, value_format=".1%", axis_format="%",
+        title=f"Libraries by profession, {label_of(last)}: share of academic and of corporate users, runs and hours "
+              "using each",
         subtitle=f"The {TOP_LIBRARIES} libraries (frameworks aside) with most users; shares of each profession's "
                  "users (runs, hours) whose imports are known",
     )
@@ -89,18 +88,19 @@ def libraries_by_profession_chart(df: pd.DataFrame) -> alt.FacetChart:
 def libraries_by_profession_caption(df: pd.DataFrame) -> str:
     if df.empty:
         return "No library usage loaded yet."
-    last = with_year_label(latest(df))
+    last = latest(df)
     top = _top_libraries(last)
     shares = (last[last["library"].isin(top) & last["profession"].isin(PROFESSIONS)]
               .pivot_table(index="library", columns="profession", values="user_share", aggfunc="sum")
               .reindex(columns=list(PROFESSIONS)).fillna(0))
     if shares.empty:
-        return f"{last['year_label'].iloc[0]}: no academic or corporate users with known imports."
+        return f"{label_of(last)}: no academic or corporate users with known imports."
     gap = (shares["academic"] - shares["corporate"]).abs()
-    return (f"{last['year_label'].iloc[0]}: among the {len(shares)} most used libraries, academic and corporate user "
-            f"shares differ by {fmt_share(gap.median())} points at the median; the largest gap is "
-            f"{gap.idxmax()} ({fmt_share(shares.loc[gap.idxmax(), 'academic'])} of academics vs "
-            f"{fmt_share(shares.loc[gap.idxmax(), 'corporate'])} of corporates).")
+    widest = gap.idxmax()
+    return (f"{label_of(last)}: among the {len(shares)} most used libraries, academic and corporate user shares "
+            f"differ by {fmt_share(gap.median())} points at the median; the widest gap is {widest} "
+            f"({fmt_share(shares.loc[widest, 'academic'])} of academics vs "
+            f"{fmt_share(shares.loc[widest, 'corporate'])} of corporates).")
 
 
 # -- method note: agreement of the two signals -----------------------------------------------------
@@ -116,9 +116,8 @@ def detection_agreement_chart(df: pd.DataFrame) -> alt.Chart:
                      var_name="signal_key", value_name="runs")
     long["detected by"] = long["signal_key"].map(SIGNALS)
     long["share"] = long["runs"] / long["runs_with_both_signals"]
-    year = str(rows["year"].iloc[0]) if not rows.empty else ""
     return alt.Chart(long, title=alt.Title(
-        f"Method note, {year}: which signal detects each library, among runs with both code and telemetry",
+        f"Method note, {label_of(rows)}: which signal detects each library, among runs with both code and telemetry",
         subtitle="Both = the saved code imports it and the client's telemetry reports it; "
                  "Keras through tf.keras is visible to the telemetry only")).mark_bar().encode(
         y=alt.Y("library:N", sort=rows["library"].tolist(), title=None),
@@ -137,7 +136,7 @@ def detection_agreement_caption(df: pd.DataFrame) -> str:
     total = last["runs_with_both_signals"].sum()
     agree = last["runs_agreeing"].sum() / total
     tel = last.assign(share=last["runs_telemetry_only"] / last["runs_with_both_signals"]).nlargest(1, "share").iloc[0]
-    return (f"{int(last['year'].iloc[0])}: on runs with both signals, code and telemetry agree on "
+    return (f"{label_of(last)}: on runs with both signals, code and telemetry agree on "
             f"{fmt_share(agree)} of library detections; the telemetry alone sees {tel.library} in "
             f"{fmt_share(tel.share)} of its runs.")
 
@@ -169,7 +168,7 @@ CHARTS = [
         title="Libraries by profession: share of academic and corporate users, runs and hours",
         marts=("libraries_by_profession_by_year",),
         query="""
-            select year_start, year, quarters_covered, profession, library, category, is_known_library,
+            select year_start, year, year_label, quarters_covered, profession, library, category, is_known_library,
                    active_users, runs, training_hours, user_share, run_share, hour_share
             from marts.libraries_by_profession_by_year
             where year_start < $end and is_known_library
@@ -185,7 +184,7 @@ CHARTS = [
         title="Method note: agreement of code imports and client telemetry, per library",
         marts=("library_detection_agreement_by_year",),
         query="""
-            select year_start, year, library, runs_with_both_signals, runs_agreeing, runs_code_only,
+            select year_start, year, year_label, library, runs_with_both_signals, runs_agreeing, runs_code_only,
                    runs_telemetry_only, agreement_share
             from marts.library_detection_agreement_by_year
             where year_start < $end

@@ -107,15 +107,19 @@ def stacked_shares(df: pd.DataFrame, *, x: str, x_title: str, category: str, cat
 
 
 def grouped_values(df: pd.DataFrame, *, x: str, x_title: str, category: str, category_title: str,
-                   title: str, subtitle: str, category_order: list[str] | None = None) -> alt.FacetChart:
-    """Absolute users / runs / hours per period and category, side by side (growth)."""
-    long = melt(df, [x, category], MEASURES)
-    sort = category_order or df.groupby(category)["active_users"].sum().sort_values(ascending=False).index.tolist()
+                   title: str, subtitle: str, category_order: list[str] | None = None,
+                   columns: dict[str, str] = MEASURES, x_order: list[str] | None = None,
+                   value_format: str = ",.0f", axis_format: str = "~s") -> alt.FacetChart:
+    """Absolute users / runs / hours (or other ``columns``: shares, run lengths) per period (or
+    ``x_order``) and category, side by side, one facet per measure with its own scale."""
+    long = melt(df, [x, category], columns)
+    sort = category_order or df.groupby(category)[next(iter(columns))].sum().sort_values(ascending=False).index.tolist()
     chart = alt.Chart(long).mark_bar().encode(
-        x=alt.X(f"{x}:O", title=x_title, sort=sorted(df[x].unique().tolist()), axis=alt.Axis(labelAngle=0)),
+        x=alt.X(f"{x}:O", title=x_title, sort=x_order or sorted(df[x].unique().tolist()),
+                axis=alt.Axis(labelAngle=0 if x_order is None else -30)),
         xOffset=alt.XOffset(f"{category}:N", sort=sort),
-        y=alt.Y("value:Q", title=None, axis=alt.Axis(format="~s")),
+        y=alt.Y("value:Q", title=None, axis=alt.Axis(format=axis_format)),
         color=alt.Color(f"{category}:N", sort=sort, title=category_title),
-        tooltip=[x, category, "measure", alt.Tooltip("value:Q", format=",.0f")],
+        tooltip=[x, category, "measure", alt.Tooltip("value:Q", format=value_format)],
     )
-    return _facet(chart, title, subtitle, MEASURES, independent=True)
+    return _facet(chart, title, subtitle, columns, independent=True)

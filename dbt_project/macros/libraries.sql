@@ -83,6 +83,7 @@ select
     {%- else -%}
     grouped.year_start,
     cast(extract(year from grouped.year_start) as integer) as year,
+    {{ year_label('grouped.year_start', 'quarters_loaded.quarters_covered') }} as year_label,
     cast(quarters_loaded.quarters_covered as integer) as quarters_covered,
     {%- endif %}
     {% if by_profession -%}
@@ -130,6 +131,16 @@ with loaded as (
 ),
 
 -- Libraries with a module the client's telemetry flags: for the others "code only" says nothing.
+quarters_loaded as (
+    select {{ p }}, count(distinct quarter_start) as quarters_covered
+    from (
+        select quarter_start, {{ year_start('quarter_start') }} as year_start
+        from {{ ref('int_user_quarter_import_coverage') }}
+        where {{ in_report_window('quarter_start') if period == 'quarter' else in_report_years('quarter_start') }}
+    ) as loaded_quarters
+    group by {{ p }}
+),
+
 telemetry_visible as (
     select distinct libraries.library
     from {{ ref('libraries') }} as libraries
@@ -152,11 +163,13 @@ agreement as (
 
 select
     {% if period == 'quarter' -%}
-    quarter_start,
-    {{ quarter_label('quarter_start') }} as quarter_label,
+    agreement.quarter_start,
+    {{ quarter_label('agreement.quarter_start') }} as quarter_label,
     {%- else -%}
-    year_start,
-    cast(extract(year from year_start) as integer) as year,
+    agreement.year_start,
+    cast(extract(year from agreement.year_start) as integer) as year,
+    {{ year_label('agreement.year_start', 'quarters_loaded.quarters_covered') }} as year_label,
+    cast(quarters_loaded.quarters_covered as integer) as quarters_covered,
     {%- endif %}
     library,
     cast(runs_with_both_signals as bigint) as runs_with_both_signals,
@@ -167,4 +180,5 @@ select
     cast(runs_code_only / runs_with_both_signals as double) as code_only_share,
     cast(runs_telemetry_only / runs_with_both_signals as double) as telemetry_only_share
 from agreement
+join quarters_loaded on agreement.{{ p }} = quarters_loaded.{{ p }}
 {%- endmacro %}

@@ -68,6 +68,7 @@ select
     {%- else -%}
     stats.year_start,
     cast(extract(year from stats.year_start) as integer) as year,
+    {{ year_label('stats.year_start', 'coverage.quarters_covered') }} as year_label,
     cast(coverage.quarters_covered as integer) as quarters_covered,
     {%- endif %}
     stats.grouping,
