@@ -96,10 +96,9 @@ select
     cast(grouped.active_users as bigint) as active_users,
     cast(grouped.runs as bigint) as runs,
     cast(grouped.training_hours as double) as training_hours,
-    -- Rounded to 12 places: the same hours summed in another order differ in the last bit (1.0000000000000002).
-    cast(round(grouped.active_users / nullif(totals.total_users, 0), 12) as double) as user_share,
-    cast(round(grouped.runs / nullif(totals.total_runs, 0), 12) as double) as run_share,
-    cast(round(grouped.training_hours / nullif(totals.total_hours, 0), 12) as double) as hour_share
+    cast(grouped.active_users / nullif(totals.total_users, 0) as double) as user_share,
+    cast(grouped.runs / nullif(totals.total_runs, 0) as double) as run_share,
+    cast(grouped.training_hours / nullif(totals.total_hours, 0) as double) as hour_share
 from grouped
 join totals using ({{ dims | join(', ') }})
 join quarters_loaded using ({{ p }})
