@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import datetime, timezone
 from pathlib import Path
@@ -43,6 +44,7 @@ def tiny_world(landing: Path) -> None:
     2022 Q4: u1 (US) runs twice, u2 (US, corporate) once, u3 (CN) runs once and starts a sweep,
     u4 (DE) only logs an artifact, u5 (no profile) runs once, and one anonymous run.
     => Q4 active users: US 2, CN 1, DE 1, unknown 1; Q3: US 1.
+    Every run names its libraries (code or telemetry), so that every chart of the report has rows.
     """
     write_records(landing, "users", [
         dict(user_id="u1", signup_at=ts(2021, 1, 5), country_code="US", profession="academic", updated_at=ts(2021, 1, 5)),
@@ -52,14 +54,20 @@ def tiny_world(landing: Path) -> None:
     ])
     run = lambda rid, uid, when, hours, **kw: dict(run_id=rid, user_id=uid, created_at=when, started_at=when,
                                                    runtime_seconds=hours * 3600.0, state="finished", **kw)
+    # Libraries, so that every report chart has rows: r1 saved code (torch + transformers); the client
+    # telemetry (torch=1, keras=2, tensorflow=3, xgboost=6, pytorch_lightning=9, transformers=11, hydra=50)
+    # of the others names PyTorch, Lightning, TensorFlow, Keras, Hydra and XGBoost.
+    source = "import torch\nfrom transformers import AutoModel\n"
+    code = hashlib.sha256(source.encode()).hexdigest()
+    write_records(landing, "code_blobs", [dict(code_hash=code, first_seen_at=ts(2022, 10, 3, 9), path="train.py", source=source)])
     write_records(landing, "runs", [
-        run("r0", "u1", ts(2022, 8, 1, 10), 1.0, gpu="NVIDIA GeForce RTX 3090", gpu_count=1),
-        run("r1", "u1", ts(2022, 10, 3, 9), 2.0, gpu="NVIDIA A100-SXM4-40GB", gpu_count=8),
-        run("r2", "u1", ts(2022, 11, 3, 9), 1.5, gpu="NVIDIA A100-SXM4-40GB", gpu_count=8),
-        run("r3", "u2", ts(2022, 10, 20, 9), 0.5, gpu="Tesla T4", gpu_count=1),
-        run("r4", "u3", ts(2022, 12, 1, 9), 3.0, gpu_apple=True),
-        run("r5", "u5", ts(2022, 12, 2, 9), 0.25),
-        run("r6", None, ts(2022, 12, 3, 9), 0.75),
+        run("r0", "u1", ts(2022, 8, 1, 10), 1.0, gpu="NVIDIA GeForce RTX 3090", gpu_count=1, telemetry_imports=[1, 11]),
+        run("r1", "u1", ts(2022, 10, 3, 9), 2.0, gpu="NVIDIA A100-SXM4-40GB", gpu_count=8, code_hash=code, telemetry_imports=[1]),
+        run("r2", "u1", ts(2022, 11, 3, 9), 1.5, gpu="NVIDIA A100-SXM4-40GB", gpu_count=8, telemetry_imports=[1, 9, 11]),
+        run("r3", "u2", ts(2022, 10, 20, 9), 0.5, gpu="Tesla T4", gpu_count=1, telemetry_imports=[2, 3]),
+        run("r4", "u3", ts(2022, 12, 1, 9), 3.0, gpu_apple=True, telemetry_imports=[1, 50]),
+        run("r5", "u5", ts(2022, 12, 2, 9), 0.25, telemetry_imports=[6]),
+        run("r6", None, ts(2022, 12, 3, 9), 0.75, telemetry_imports=[1]),
     ])
     write_records(landing, "sweeps", [
         dict(sweep_id="s1", user_id="u3", project="p", created_at=ts(2022, 12, 1, 8), method="bayes"),
@@ -95,8 +103,6 @@ FRAMEWORK_SOURCES = {
 
 
 def code_hash(name: str) -> str:
-    import hashlib
-
     return hashlib.sha256(FRAMEWORK_SOURCES[name].encode()).hexdigest()
 
 

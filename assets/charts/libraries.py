@@ -136,9 +136,9 @@ def detection_agreement_caption(df: pd.DataFrame) -> str:
     total = last["runs_with_both_signals"].sum()
     agree = last["runs_agreeing"].sum() / total
     tel = last.assign(share=last["runs_telemetry_only"] / last["runs_with_both_signals"]).nlargest(1, "share").iloc[0]
-    return (f"{label_of(last)}: on runs with both signals, code and telemetry agree on "
-            f"{fmt_share(agree)} of library detections; the telemetry alone sees {tel.library} in "
-            f"{fmt_share(tel.share)} of its runs.")
+    alone = (f"the telemetry alone sees {tel.library} in {fmt_share(tel.share)} of its runs" if tel.share > 0
+             else "the telemetry sees nothing the code does not import")
+    return f"{label_of(last)}: on runs with both signals, code and telemetry agree on {fmt_share(agree)} of library detections; {alone}."
 
 
 CHARTS = [
@@ -152,8 +152,10 @@ CHARTS = [
                    runs, previous_runs, training_hours, previous_training_hours,
                    user_growth, run_growth, hour_growth, growth_rank
             from marts.library_growth_by_quarter
-            where quarter_start < $end and growth_rank is not null
-            order by quarter_start, growth_rank
+            -- The latest quarter, every library: the ranked ones are drawn; with none ranked yet the
+            -- caption says so.
+            where quarter_start = (select max(quarter_start) from marts.library_growth_by_quarter where quarter_start < $end)
+            order by growth_rank nulls last, active_users desc
         """,
         build=fastest_growing_chart,
         caption=fastest_growing_caption,
