@@ -142,7 +142,7 @@ def gpu_count_buckets_caption(df: pd.DataFrame) -> str:
         return "No runs loaded yet."
     _, last = first_last(df)
     return (f"{label_of(last)}: {fmt_share(value(last, 'user_share', {'gpu_count_bucket': '1'}))} of users ran on a "
-            f"single GPU; 9+ GPUs' share of training hours: {_share_change(df, 'gpu_count_bucket', ['9+'], 'hour_share')}.")
+            f"single GPU; share of training hours on 9+ GPUs: {_share_change(df, 'gpu_count_bucket', ['9+'], 'hour_share')}.")
 
 
 # -- future work: accelerators, clouds, media ------------------------------------------------------
