@@ -91,7 +91,7 @@ def _latest(df: pd.DataFrame, period: str) -> pd.Series | None:
 CHARTS = [
     ChartSpec(
         name="headline_by_year",
-        section="Activity",
+        section="Overview",
         title="Active users, countries, runs and training hours per year",
         marts=("headline_by_year",),
         query="""
@@ -113,7 +113,7 @@ CHARTS = [
     ),
     ChartSpec(
         name="activity_by_quarter",
-        section="Activity",
+        section="Overview",
         title="Active users, runs and training hours per quarter",
         marts=("headline_by_quarter",),
         query="""

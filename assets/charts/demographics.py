@@ -96,7 +96,7 @@ def active_users_by_region_caption(df: pd.DataFrame) -> str:
     every = " every year" if known["year"].nunique() > 1 else ""
     lead = (f"{leader_names[0]} leads{every}" if len(leader_names) == 1
             else "leaders: " + ", ".join(f"{r.year_label} {r.country_name}" for r in leaders.sort_values("year").itertuples()))
-    return f"Asia's share of active users: {from_to(known, _asia_share, fmt_share)}; {lead}."
+    return f"Share of active users in Asia: {from_to(known, _asia_share, fmt_share)}; {lead}."
 
 
 def top_countries_by_year_chart(df: pd.DataFrame) -> alt.TopLevelMixin:

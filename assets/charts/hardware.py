@@ -14,6 +14,8 @@ NO_GPU = "No GPU (CPU only or not probed)"
 PLACEHOLDERS = {NO_GPU, "Unnamed GPU"}
 TOP_FAMILIES, TOP_MODELS, TOP_MEDIA = 8, 12, 8
 BUCKETS = ["none", "1", "2", "3-4", "5-8", "9+"]
+# The talk's future work (CPUs / TPUs / IPUs, clouds, media types): a section of its own on the page.
+FURTHER = "Further analyses"
 SHARES_NOTE = "Shares of users with runs, of runs and of wall-clock training hours; a user counts under each kind used"
 
 
@@ -140,7 +142,7 @@ def gpu_count_buckets_caption(df: pd.DataFrame) -> str:
         return "No runs loaded yet."
     _, last = first_last(df)
     return (f"{label_of(last)}: {fmt_share(value(last, 'user_share', {'gpu_count_bucket': '1'}))} of users ran on a "
-            f"single GPU; 9+ GPUs' share of training hours: {_share_change(df, 'gpu_count_bucket', ['9+'], 'hour_share')}.")
+            f"single GPU; share of training hours on 9+ GPUs: {_share_change(df, 'gpu_count_bucket', ['9+'], 'hour_share')}.")
 
 
 # -- future work: accelerators, clouds, media ------------------------------------------------------
@@ -197,8 +199,9 @@ def media_types_caption(df: pd.DataFrame) -> str:
     return f"{label_of(last)}: {parts + '; ' if parts else ''}{none} logged scalars only."
 
 
-def _spec(name: str, title: str, mart: str, columns: str, build, caption, order: int, key_numbers=None) -> ChartSpec:
-    return ChartSpec(name=name, section="Hardware", title=title, marts=(mart,), query=_by_year(mart, columns),
+def _spec(name: str, title: str, mart: str, columns: str, build, caption, order: int, key_numbers=None,
+          section: str = "Hardware") -> ChartSpec:
+    return ChartSpec(name=name, section=section, title=title, marts=(mart,), query=_by_year(mart, columns),
                      build=build, caption=caption, order=order, **({"key_numbers": key_numbers} if key_numbers else {}))
 
 
@@ -222,9 +225,10 @@ CHARTS = [
           lambda df: {"single_gpu_user_share": _last_share(df, "gpu_count_bucket", "1", "user_share"),
                       "nine_plus_hour_share": _last_share(df, "gpu_count_bucket", "9+", "hour_share")}),
     _spec("accelerators", "Share of users, runs and training hours by accelerator, per year", "accelerators_by_year",
-          "accelerator", accelerators_chart, accelerators_caption, 70),
+          "accelerator", accelerators_chart, accelerators_caption, 70, section=FURTHER),
     _spec("compute_locations", "Share of users, runs and training hours by cloud or on-premises, per year",
-          "compute_locations_by_year", "compute_location", compute_locations_chart, compute_locations_caption, 71),
+          "compute_locations_by_year", "compute_location", compute_locations_chart, compute_locations_caption, 71,
+          section=FURTHER),
     _spec("media_types", "Share of users, runs and training hours by media type logged, per year", "media_types_by_year",
-          "media_type", media_types_chart, media_types_caption, 72),
+          "media_type", media_types_chart, media_types_caption, 72, section=FURTHER),
 ]

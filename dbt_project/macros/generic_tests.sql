@@ -4,7 +4,8 @@
     select * from {{ model }} where {{ column_name }} < 0
 {% endtest %}
 
-{#- Within 1e-9: the same hours summed in two orders differ in the last bit (a share of 1.0000000000000002). -#}
+{#- A share is in [0, 1], give or take float round-off: a part summed in another order than its
+    whole can come out at 1.0000000000000002. -#}
 {% test share_between_0_and_1(model, column_name) %}
     select * from {{ model }} where {{ column_name }} < -1e-9 or {{ column_name }} > 1 + 1e-9
 {% endtest %}
