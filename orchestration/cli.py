@@ -26,7 +26,7 @@ from .project import PROJECT_ROOT
 
 EPILOG = """\
 Paths: --data-dir (default $STATEOFML_DATA_DIR or ./data) holds landing/, warehouse/, reports/,
-dagster_home/ and dropbox/wandb/ (the folder the UI's sensor watches for real run folders).
+analysts/, dagster_home/ and dropbox/wandb/ (the folder the UI's sensor watches for real run folders).
 
 examples:
   stateofml simulate --start 2020Q1 --end 2022Q4 --scale 0.001   # a small simulated landing zone
@@ -155,6 +155,7 @@ def cmd_materialize(args) -> int:
         print(f"done in {time.monotonic() - t0:.1f}s: {'success' if ok else 'FAILED'}")
     reports = data / "reports"
     print(f"warehouse: {data / 'warehouse' / 'stateofml.duckdb'}")
+    print(f"analysts:  {data / 'analysts' / 'stateofml.duckdb'} (query it while the pipeline runs)")
     print(f"charts:    {reports / quarters[-1].compact / 'charts'}")
     print(f"report:    {page_path(reports, quarters[-1].year)}")
     if not ok:
@@ -258,6 +259,22 @@ def cmd_report(args) -> int:
     if args.open:
         webbrowser.open(page.as_uri())
     return 0
+
+
+def cmd_docs(args) -> int:
+    data = _data_dir(args)
+    ensure_manifest()
+    dagster_home(data)
+    import dagster as dg
+
+    from assets.analysts.assets import dbt_docs
+
+    from .resources import build_resources
+
+    with dg.DagsterInstance.get() as instance:
+        result = dg.materialize([dbt_docs], resources=build_resources(data), instance=instance)
+    print(f"dbt docs: {data / 'analysts' / 'dbt_docs' / 'index.html'} ({'success' if result.success else 'FAILED'})")
+    return 0 if result.success else 1
 
 
 def cmd_import_runs(args) -> int:
@@ -401,6 +418,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--year", type=int, required=True, help="the report's year, e.g. 2022")
     p.add_argument("--open", action="store_true", help="also open the page in the web browser")
     p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("docs", help="build the dbt docs site into <data-dir>/analysts/dbt_docs/index.html",
+                       description="dbt docs generate --static against the warehouse; one page that opens from disk.")
+    p.set_defaults(func=cmd_docs)
 
     p = sub.add_parser("import-runs", help="import real wandb run folders into the landing zone",
                        description=_wrap("Find every run-*/offline-run-* folder under PATH (a wandb/ folder, a project, "

@@ -8,15 +8,17 @@ Code blobs are written once per content hash, on the day of the first run that s
 version is first seen on day ``d`` when no earlier day of the same version had a run that saved
 code. Because activity, focus script and code saving are pure functions of (seed, user, day)
 (see ``world.Population``), that question is answered by looking back at most one version length
-(<= 21 days) without any state, so days can be generated in any order or process. Versions also
+(at most 18 days) without any state, so days can be generated in any order or process. Versions also
 start afresh on the first day of each quarter, so the runs of a quarter only reference blobs of
 that quarter: simulating (or loading) one quarter alone leaves no dangling code hash.
 """
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -31,13 +33,13 @@ from .code import ODD_PY2, ODD_SYNTAX, Version, file_name, project_name, render,
 from .libraries import LIB_NAMES, presence, telemetry_numbers
 from .randomness import base36, day_rng, hash64, permute40, uniform
 from .world import (
-    DAY_US, EPOCH_US, GROUP_SHARE, KIND_ANON, MAX_SCRIPTS, STACKS, SWEEP_BOOST, T_AUDIO, T_GEN, T_GRAPH, T_MOL, T_NLP,
+    DAY_US, EPOCH_US, GROUP_SHARE, KIND_ANON, WEEKDAY_FACTOR, weekday, MAX_SCRIPTS, SWEEP_BOOST, T_AUDIO, T_GEN, T_GRAPH, T_MOL, T_NLP,
     T_RL, T_TABULAR, T_TS, T_VISION, RUNTIME_SIGMA, Population, day_date, day_index, stack_run_mult,
     stack_runtime_median, target_runs, yf_of_day,
 )
 
 TS = pa.timestamp("us", tz="UTC")
-MAX_BATCH_RUNS = 300_000  # runs per file: bounds memory whatever the scale
+MAX_BATCH_RUNS = 250_000  # runs per file: bounds memory whatever the scale
 BLOB_BATCH = 20_000  # code blobs per file
 ODD_PY2_P, ODD_SYNTAX_P = 0.002, 0.001  # Python 2 prints / a syntax error: rare but real
 
@@ -125,7 +127,7 @@ class DayGenerator:
         lib_rows = [tuple(LIB_NAMES[j] for j in np.flatnonzero(row)) for row in libs]
         out = []
         for i, u in enumerate(users.tolist()):
-            name = pop.usernames[u]
+            name = pop.username(u)
             k0 = hardware.MACHINE_KINDS[kind0[i]]
             home = {"colab": "/content", "kaggle": "/kaggle/working", "mac": f"/Users/{name}"}.get(k0, f"/home/{name}")
             if k0 == "laptop" and u % 3 == 0:
@@ -155,31 +157,48 @@ class DayGenerator:
 
     # -- the day -------------------------------------------------------------------------------------
     def generate(self, d: int) -> DayResult:
-        pop, seed = self.pop, self.seed
+        """Generate and write day ``d`` (a day index); return what was written."""
+        pop = self.pop
         day = day_date(d)
         res = DayResult(day=d)
-        day_us = EPOCH_US + d * DAY_US
-        yf = float(yf_of_day(d))
         cand = pop.candidates(d)
         act = cand[pop.is_active(cand, d)]
         res.active = act[pop.kind[act] != KIND_ANON]
-        runners = act[pop.act_type[act] == 0]
-        art_only = act[pop.act_type[act] == 1]
-        sweep_only = act[pop.act_type[act] == 2]
-        rng = day_rng(seed, self.scale, d, stream=1)
+        self._lap("")
+        ud = self._user_days(d, cand, act[pop.act_type[act] == 0])
+        self._lap("user-days")
+        blobs = self._code(ud)
+        self._lap("code")
+        cols = self._user_day_columns(ud)
+        self._lap("ud-strings")
+        written: dict[str, list[str]] = {"runs": []}
+        art_tables = self._runs(ud, cols, res, written)
+        self._lap("runs")
+        sweeps = self._sweeps(ud, cols, act[pop.act_type[act] == 2])
+        art_tables += self._artifact_only(ud, act[pop.act_type[act] == 1], art_base=res.artifacts)
+        if len(sweeps):
+            res.sweeps = sweeps.num_rows
+            written["sweeps"] = [write_parquet(self.landing, "sweeps", day, sweeps, name="sim-000.parquet").name]
+        if art_tables:
+            t = pa.concat_tables(art_tables)
+            res.artifacts = t.num_rows
+            written["artifacts"] = [write_parquet(self.landing, "artifacts", day, t, name="sim-000.parquet").name]
+        self._lap("sweeps+artifacts")
+        written["code_blobs"] = self._write_blobs(ud, blobs)
+        res.code_blobs = len(blobs)
+        self._remove_stale(day, written)
+        self._lap("blobs")
+        return res
 
-        # earliest moment of the day for each user (their sign-up, on their first day)
-        def lower_bound(users):
-            off = pop.signup_us[users] - day_us + 60_000_000
-            return np.clip(off, 0, DAY_US - 3_600_000_000)
-
-        self._lap('')
-        # ---- user-days ---------------------------------------------------------------------------
-        n_ud = len(runners)
-        slots = pop.focus_slot(runners, np.full(n_ud, d)) if n_ud else np.zeros(0, dtype=np.int64)
+    def _user_days(self, d: int, cand: np.ndarray, runners: np.ndarray) -> "_UserDays":
+        """Who runs today, on which script version and machine, and how many runs."""
+        pop, seed = self.pop, self.seed
+        n = len(runners)
+        day = day_date(d)
+        yf = float(yf_of_day(d))
+        days = np.full(n, d)
+        slots = pop.focus_slot(runners, days) if n else np.zeros(0, dtype=np.int64)
         stack = pop.script_stack[runners, slots].astype(np.int64)
-        task = pop.script_task[runners, slots].astype(np.int64)
-        nb = pop.script_nb[runners, slots]
         birth = pop.script_birth[runners, slots].astype(np.int64)
         elen = pop.script_epoch[runners, slots].astype(np.int64)
         # A script gets a new version every `elen` days, and always at the start of a quarter, so a
@@ -187,74 +206,97 @@ class DayGenerator:
         q = Quarter.containing(day)
         base = np.maximum(birth, day_index(q.start))
         epoch = (d - base) // elen
-        vstart = base + epoch * elen
-        version = ((q.year - 2018) * 4 + q.q - 1) * 64 + epoch
-        saves = pop.saves_code(runners, np.full(n_ud, d)) if n_ud else np.zeros(0, dtype=bool)
-        sweep_day = uniform(seed, _SWEEPDAY, runners, d) < pop.sweep_p[runners]
-        mach = hardware.machines(pop, runners, d, stack, nb)
-        weight = pop.weight[runners] * stack_run_mult(stack, yf) * np.where(sweep_day, SWEEP_BOOST, 1.0) * mach.runs_factor
-        lam = np.zeros(n_ud)
+        u = _UserDays(
+            d=d, day_us=EPOCH_US + d * DAY_US, yf=yf, users=runners, slots=slots, stack=stack,
+            task=pop.script_task[runners, slots].astype(np.int64), nb=pop.script_nb[runners, slots],
+            vstart=base + epoch * elen, version=((q.year - 2018) * 4 + q.q - 1) * 64 + epoch,
+            saves=pop.saves_code(runners, days) if n else np.zeros(0, dtype=bool),
+            sweep_day=uniform(seed, _SWEEPDAY, runners, d) < pop.sweep_p[runners],
+            mach=hardware.machines(pop, runners, d, stack, pop.script_nb[runners, slots]),
+            rng=day_rng(seed, self.scale, d, stream=1),
+        )
+        u.lo = self._lower_bound(runners, u.day_us)
+        weight = pop.weight[runners] * stack_run_mult(stack, yf) * np.where(u.sweep_day, SWEEP_BOOST, 1.0) * u.mach.runs_factor
+        # Runs per user-day: 1 + Poisson(weight x factor). The factor spreads the day's target over the
+        # *expected* weight of everyone who could be active today (not just those who are), so a
+        # heavy user's busy day adds runs instead of taking them from others: daily totals wobble at
+        # small scales, quarterly totals hold.
+        lam = np.zeros(n)
         target = target_runs(d, self.scale)
+        c_run = cand[pop.act_type[cand] == 0]
+        c_p = np.minimum(pop.p_active[c_run] * WEEKDAY_FACTOR[weekday(d)] ** 2, 1.0)
+        c_stack = pop.script_stack[c_run, pop.focus_slot(c_run, np.full(len(c_run), d))].astype(np.int64)
+        c_w = pop.weight[c_run] * stack_run_mult(c_stack, yf) * (1.0 + pop.sweep_p[c_run] * (SWEEP_BOOST - 1.0))
         anon = pop.kind[runners] == KIND_ANON
-        for sel, share in ((~anon, GROUP_SHARE["account"]), (anon, GROUP_SHARE["anonymous"])):
+        c_anon = pop.kind[c_run] == KIND_ANON
+        for sel, c_sel, share in ((~anon, ~c_anon, GROUP_SHARE["account"]), (anon, c_anon, GROUP_SHARE["anonymous"])):
             if sel.any():
-                extra = max(target * share - sel.sum(), 0.0)
-                lam[sel] = weight[sel] * extra / weight[sel].sum()
-        counts = 1 + rng.poisson(lam)
+                expected_w = float((c_p[c_sel] * c_w[c_sel]).sum())
+                extra = max(target * share - float(c_p[c_sel].sum()), 0.0)
+                lam[sel] = weight[sel] * extra / max(expected_w, float(weight[sel].sum()) * 0.25)
+        u.counts = 1 + u.rng.poisson(lam)
+        return u
 
-        self._lap('user-days')
-        # ---- code versions -----------------------------------------------------------------------
-        uids = runners * MAX_SCRIPTS + slots
-        first = self._first_seen(runners, slots, vstart, saves, d) if n_ud else saves
-        libs = presence(seed, runners, stack, task, vstart) if n_ud else np.zeros((0, len(LIB_NAMES)), bool)
-        hashes: list[str | None] = [None] * n_ud
-        telemetry: list[tuple[int, ...]] = [()] * n_ud
-        blobs: list[tuple[int, str, str, str]] = []  # (ud, hash, path, source)
+    def _lower_bound(self, users: np.ndarray, day_us: int) -> np.ndarray:
+        """Earliest moment of the day (offset) for each user: a minute after sign-up on their first day."""
+        off = self.pop.signup_us[users] - day_us + 60_000_000
+        return np.clip(off, 0, DAY_US - 3_600_000_000)
+
+    def _code(self, u: "_UserDays") -> list[tuple[int, str, str, str]]:
+        """Code hash and telemetry of each user-day's script version; the blobs first saved today."""
+        n = len(u.users)
+        uids = u.users * MAX_SCRIPTS + u.slots
+        first = self._first_seen(u.users, u.slots, u.vstart, u.saves, u.d) if n else u.saves
+        libs = presence(self.seed, u.users, u.stack, u.task, u.vstart) if n else np.zeros((0, len(LIB_NAMES)), bool)
+        u.hashes = [None] * n
+        u.telemetry = [()] * n
+        blobs: list[tuple[int, str, str, str]] = []  # (user-day, hash, path, source)
         cache = self._cache
-        epochs = version.tolist()
+        versions = u.version.tolist()
         uid_l = uids.tolist()
-        need = [i for i in range(n_ud) if first[i] or (cache.get(uid_l[i]) or (-1,))[0] != epochs[i]]
+        need = [i for i in range(n) if first[i] or (cache.get(uid_l[i]) or (-1,))[0] != versions[i]]
         if need:
             nd = np.asarray(need)
-            for i, v in zip(need, self._versions(runners[nd], slots[nd], version[nd], vstart[nd], libs[nd])):
+            for i, v in zip(need, self._versions(u.users[nd], u.slots[nd], u.version[nd], u.vstart[nd], libs[nd])):
                 source, mods = render(v)
                 h = sha256_hex(source)
-                cache[uid_l[i]] = (epochs[i], h, tuple(telemetry_numbers(mods)), d)
+                cache[uid_l[i]] = (versions[i], h, tuple(telemetry_numbers(mods)), u.d)
                 if first[i]:
                     blobs.append((i, h, v.path, source))
-        for i in range(n_ud):
-            e_, h, tel, _ = cache[uid_l[i]]
-            cache[uid_l[i]] = (e_, h, tel, d)
-            telemetry[i] = tel
-            if saves[i]:
-                hashes[i] = h
-        if d % 16 == 0:
-            self._cache = {k: v for k, v in self._cache.items() if v[3] >= d - 40}
+        for i in range(n):
+            ver, h, tel, _ = cache[uid_l[i]]
+            cache[uid_l[i]] = (ver, h, tel, u.d)
+            u.telemetry[i] = tel
+            if u.saves[i]:
+                u.hashes[i] = h
+        if u.d % 16 == 0:  # forget scripts nobody touched for 40 days
+            self._cache = {k: v for k, v in cache.items() if v[3] >= u.d - 40}
+        return blobs
 
-        self._lap('code')
-        # ---- per user-day strings ----------------------------------------------------------------
+    def _user_day_columns(self, u: "_UserDays") -> dict[str, pa.Array]:
+        """Run columns that are constant within a user-day, one row per user-day."""
+        pop, mach = self.pop, u.mach
+        n = len(u.users)
         program, project = [], []
-        prog_u = uniform(seed, _PROGRAM, uids)
-        for i in range(n_ud):
-            u, k = int(runners[i]), int(slots[i])
-            proj = project_name(int(task[i]), int(pop.script_project[u, k]))
+        prog_u = uniform(self.seed, _PROGRAM, u.users * MAX_SCRIPTS + u.slots)
+        for i in range(n):
+            usr, k, t = int(u.users[i]), int(u.slots[i]), int(u.task[i])
+            proj = project_name(t, int(pop.script_project[usr, k]))
             project.append(proj)
-            path = file_name(int(task[i]), bool(nb[i]), int(pop.script_name[u, k]), proj)
-            program.append("<python with no main file>" if nb[i] and prog_u[i] < 0.35 else path)
-        tel_ok = mach.telemetry
-        tel_full = [list(t) if ok else None for t, ok in zip(telemetry, tel_ok.tolist())]
+            path = file_name(t, bool(u.nb[i]), int(pop.script_name[usr, k]), proj)
+            program.append("<python with no main file>" if u.nb[i] and prog_u[i] < 0.35 else path)
+        tel_full = [list(t) if ok else None for t, ok in zip(u.telemetry, mach.telemetry.tolist())]
         # a minority of runs report fewer imports (e.g. seen at init only): the partial variant
         tel_part = [t[:-1] if (t is not None and len(t) > 1) else t for t in tel_full]
-        env = hardware.env_flags(mach, stack, nb)
-        media_u = uniform(seed, 45, uids, version)
+        media_u = uniform(self.seed, 45, u.users * MAX_SCRIPTS + u.slots, u.version)
         media = []
-        for i in range(n_ud):
-            cdf, opts = _MEDIA_CDF[int(task[i])]
+        for i in range(n):
+            cdf, opts = _MEDIA_CDF[int(u.task[i])]
             media.append(opts[min(int(np.searchsorted(cdf, media_u[i], side="right")), len(opts) - 1)])
         new_fmt = mach.new_format
         apple = mach.apple_chip >= 0
-        ud = {
-            "user_id": pop.user_id.take(pa.array(runners)) if n_ud else pa.array([], pa.string()),
+        return {
+            "user_id": pop.user_id.take(pa.array(u.users)) if n else pa.array([], pa.string()),
             "project": pa.array(project, pa.string()),
             "program": pa.array(program, pa.string()),
             "os": pa.array(mach.os, pa.string()),
@@ -265,55 +307,49 @@ class DayGenerator:
             "gpu": mach.gpu_strings(),
             "gpu_count": pa.array(mach.gpu_count.astype(np.int32), pa.int32(), mask=mach.gpu_count == 0),
             "gpu_architecture": mach.arch_strings(),
-            "gpu_apple": pa.array(np.ones(n_ud, bool), pa.bool_(), mask=~(apple & ~new_fmt)),
+            "gpu_apple": pa.array(np.ones(n, bool), pa.bool_(), mask=~(apple & ~new_fmt)),
             "tpu": pa.array([("" if not nf else hardware.TPU_VERSIONS[t][0]) if t >= 0 else None
                              for t, nf in zip(mach.tpu.tolist(), new_fmt.tolist())], pa.string()),
             "ipu_count": pa.array(mach.ipu_count.astype(np.int32), pa.int32(), mask=mach.ipu_count == 0),
-            "code_hash": pa.array(hashes, pa.string()),
+            "code_hash": pa.array(u.hashes, pa.string()),
             "client_version": pa.array([hardware.RELEASE_NAMES[c] for c in mach.client.tolist()], pa.string()),
-            "telemetry_env": pa.array(env, pa.list_(pa.int32())),
+            "telemetry_env": pa.array(hardware.env_flags(mach, u.stack, u.nb), pa.list_(pa.int32())),
+            # list columns with per-run variants: rows [user-days..., variants...] / [user-days..., empty]
+            "_telemetry_variants": pa.array(tel_full + tel_part, pa.list_(pa.int32())),
+            "_media_variants": pa.array(media + [[]], pa.list_(pa.string())),
         }
-        # list columns with per-run variants: [ud rows..., variant rows..., empty]
-        tel_arr = pa.array(tel_full + tel_part, pa.list_(pa.int32()))
-        media_arr = pa.array(media + [[]], pa.list_(pa.string()))
 
-        self._lap('ud-strings')
-        # ---- runs, in batches of user-days -------------------------------------------------------
-        lo = lower_bound(runners)
-        rt_median = stack_runtime_median(stack, yf) * mach.runtime_factor
-        ud_noise = rng.lognormal(0.0, 0.5, n_ud)
-        n_sweeps = np.where(sweep_day, 1 + rng.poisson(0.25, n_ud), 0)
-        sweep_base = np.concatenate([[0], np.cumsum(n_sweeps)])
-        seq_base = 0
-        art_base = 0
-        sweep_tables, art_tables, run_files = [], [], []
-        cum = np.cumsum(counts)
-        starts = [0]
-        while starts[-1] < n_ud:
-            nxt = int(np.searchsorted(cum, (cum[starts[-1] - 1] if starts[-1] else 0) + MAX_BATCH_RUNS, side="right"))
-            starts.append(max(nxt, starts[-1] + 1))
-        starts[-1] = n_ud
-        sweep_first = np.full(int(sweep_base[-1]), np.iinfo(np.int64).max)
-        sweep_ids_all = base36(permute40((np.int64(d) << 28) | np.arange(int(sweep_base[-1]), dtype=np.int64), seed ^ _SWEEP_KEY))
-        first_at = np.full(n_ud, np.iinfo(np.int64).max)  # each user-day's first run (code first_seen_at)
-        for b in range(len(starts) - 1):
-            a, z = starts[b], starts[b + 1]
+    def _runs(self, u: "_UserDays", ud: dict[str, pa.Array], res: DayResult, written: dict) -> list[pa.Table]:
+        """Write the day's runs in files of at most MAX_BATCH_RUNS rows; return their artifacts."""
+        seed, d, day_us = self.seed, u.d, u.day_us
+        n_ud = len(u.users)
+        rt_median = stack_runtime_median(u.stack, u.yf) * u.mach.runtime_factor
+        ud_noise = u.rng.lognormal(0.0, 0.5, n_ud)  # some user-days run longer jobs than others
+        u.n_sweeps = np.where(u.sweep_day, 1 + u.rng.poisson(0.25, n_ud), 0)
+        u.sweep_base = np.concatenate([[0], np.cumsum(u.n_sweeps)])
+        n_sw = int(u.sweep_base[-1])
+        u.sweep_first = np.full(n_sw, np.iinfo(np.int64).max)  # first run of each sweep
+        u.first_at = np.full(n_ud, np.iinfo(np.int64).max)  # first run of each user-day (first_seen_at)
+        sweep_ids = base36(permute40((np.int64(d) << 28) | np.arange(n_sw, dtype=np.int64), seed ^ _SWEEP_KEY))
+        art_tables: list[pa.Table] = []
+        seq_base = art_base = 0
+        for b, (a, z) in enumerate(_batches(u.counts, MAX_BATCH_RUNS)):
             brng = day_rng(seed, self.scale, d, stream=2, batch=b)
-            ix = np.repeat(np.arange(a, z), counts[a:z])
+            ix = np.repeat(np.arange(a, z), u.counts[a:z])
             n = len(ix)
-            created = lo[ix] + (brng.random(n) * (DAY_US - lo[ix])).astype(np.int64)
+            created = u.lo[ix] + (brng.random(n) * (DAY_US - u.lo[ix])).astype(np.int64)
             order = np.argsort(created, kind="stable")
             ix, created = ix[order], created[order]
-            np.minimum.at(first_at, ix, created)
+            np.minimum.at(u.first_at, ix, created)
             seq = seq_base + np.arange(n, dtype=np.int64)
             seq_base += n
             run_id = base36(permute40((np.int64(d) << 28) | seq, seed ^ _RUN_KEY))
             started = created + (brng.lognormal(np.log(2.5e6), 0.8, n)).astype(np.int64)
             state = np.searchsorted(np.cumsum(STATE_P), brng.random(n), side="right").clip(0, 4)
             runtime = rt_median[ix] * ud_noise[ix] * brng.lognormal(0.0, RUNTIME_SIGMA, n)
-            runtime = np.where(state == 1, runtime * brng.uniform(0.002, 0.3, n), runtime)
-            runtime = np.where(state == 2, runtime * brng.uniform(0.01, 0.6, n), runtime)
-            runtime = np.where(state == 3, runtime * brng.uniform(0.05, 1.0, n), runtime)
+            runtime = np.where(state == 1, runtime * brng.uniform(0.002, 0.3, n), runtime)  # failed early
+            runtime = np.where(state == 2, runtime * brng.uniform(0.01, 0.6, n), runtime)  # crashed
+            runtime = np.where(state == 3, runtime * brng.uniform(0.05, 1.0, n), runtime)  # killed
             runtime = np.clip(runtime, 1.0, 30 * 86400.0)
             whole = brng.random(n) < 0.95  # `_wandb.runtime` is whole seconds; `_runtime` is not
             runtime = np.where(whole, np.round(runtime), np.round(runtime, 3))
@@ -321,160 +357,194 @@ class DayGenerator:
             runtime_us = (runtime * 1e6).astype(np.int64)
             updated = np.where(running, started + (brng.uniform(60, 3600, n) * 1e6).astype(np.int64),
                                started + runtime_us + (brng.uniform(1, 20, n) * 1e6).astype(np.int64))
-            # sweeps
-            in_sweep = sweep_day[ix] & (brng.random(n) < IN_SWEEP_P)
-            sw_local = (brng.random(n) * np.maximum(n_sweeps[ix], 1)).astype(np.int64)
-            sw_seq = sweep_base[ix] + sw_local
-            np.minimum.at(sweep_first, sw_seq[in_sweep], created[in_sweep])
-            if n_sweeps.any():
-                sweep_col = pc.if_else(pa.array(in_sweep), sweep_ids_all.take(pa.array(np.where(in_sweep, sw_seq, 0))),
+            in_sweep = u.sweep_day[ix] & (brng.random(n) < IN_SWEEP_P)
+            sw_seq = u.sweep_base[ix] + (brng.random(n) * np.maximum(u.n_sweeps[ix], 1)).astype(np.int64)
+            np.minimum.at(u.sweep_first, sw_seq[in_sweep], created[in_sweep])
+            if n_sw:
+                sweep_col = pc.if_else(pa.array(in_sweep), sweep_ids.take(pa.array(np.where(in_sweep, sw_seq, 0))),
                                        pa.nulls(n, pa.string()))
             else:
                 sweep_col = pa.nulls(n, pa.string())
-            # telemetry / media variants per run
-            tel_ix = np.where(brng.random(n) < 0.08, ix + n_ud, ix)
-            failed_early = (state != 0) & (brng.random(n) < 0.5)
-            media_ix = np.where(failed_early, n_ud, ix)
+            tel_ix = np.where(brng.random(n) < 0.08, ix + n_ud, ix)  # partial telemetry variant
+            failed_early = (state != 0) & (brng.random(n) < 0.5)  # logged no media
             take = pa.array(ix)
             cols = {
                 "run_id": run_id,
-                "user_id": ud["user_id"].take(take),
-                "project": ud["project"].take(take),
                 "created_at": pa.array(day_us + created).cast(TS),
                 "started_at": pa.array(day_us + started).cast(TS),
                 "runtime_seconds": pa.array(runtime, pa.float64(), mask=running),
                 "state": _STATES.take(pa.array(state)),
                 "sweep_id": sweep_col,
-                "telemetry_imports": tel_arr.take(pa.array(tel_ix)),
-                "media_types": media_arr.take(pa.array(media_ix)),
+                "telemetry_imports": ud["_telemetry_variants"].take(pa.array(tel_ix)),
+                "media_types": ud["_media_variants"].take(pa.array(np.where(failed_early, n_ud, ix))),
                 "updated_at": pa.array(day_us + updated).cast(TS),
             }
-            for name in ("os", "python_version", "program", "host", "cpu_count", "memory_total_gb", "gpu", "gpu_count",
-                         "gpu_architecture", "gpu_apple", "tpu", "ipu_count", "code_hash", "client_version", "telemetry_env"):
-                cols[name] = ud[name].take(take)
-            table = pa.table(cols)
+            for name, col in ud.items():
+                if not name.startswith("_"):
+                    cols[name] = col.take(take)
+            table = pa.table(cols).select(ENTITIES["runs"].schema.names)
             # an older, still-running version of a few runs was exported too: newest updated_at wins
             dup = np.flatnonzero((state == 0) & (brng.random(n) < DUPLICATE_P))
             if len(dup):
-                old = table.take(pa.array(dup))
-                old = old.set_column(old.schema.get_field_index("state"), "state", pa.array(["running"] * len(dup), pa.string()))
-                old = old.set_column(old.schema.get_field_index("runtime_seconds"), "runtime_seconds", pa.nulls(len(dup), pa.float64()))
                 mid = started[dup] + (runtime_us[dup] * brng.uniform(0.1, 0.9, len(dup))).astype(np.int64)
-                old = old.set_column(old.schema.get_field_index("updated_at"), "updated_at", pa.array(day_us + mid).cast(TS))
+                old = table.take(pa.array(dup))
+                for name, col in (("state", pa.array(["running"] * len(dup), pa.string())),
+                                  ("runtime_seconds", pa.nulls(len(dup), pa.float64())),
+                                  ("updated_at", pa.array(day_us + mid).cast(TS))):
+                    old = old.set_column(old.schema.get_field_index(name), name, col)
                 table = pa.concat_tables([table, old])
-            run_files.append(write_parquet(self.landing, "runs", day, table, name=f"sim-{b:03d}.parquet"))
+            written["runs"].append(write_parquet(self.landing, "runs", u.day, table, name=f"sim-{b:03d}.parquet").name)
             res.runs += n
             res.run_rows += table.num_rows
+            del table
 
-            # artifacts logged by these runs
-            n_art = brng.poisson(ARTIFACTS_PER_RUN, n)
-            art_run = np.repeat(np.arange(n), n_art)
-            if len(art_run):
-                m = len(art_run)
+            # artifacts logged by these runs (models, datasets, tables...)
+            art_run = np.repeat(np.arange(n), brng.poisson(ARTIFACTS_PER_RUN, n))
+            m = len(art_run)
+            if m:
                 a_type = np.searchsorted(np.cumsum(ARTIFACT_TYPE_P), brng.random(m), side="right").clip(0, len(ARTIFACT_TYPES) - 1)
                 frac = brng.random(m)
                 rt_us = np.where(running[art_run], 600_000_000, runtime_us[art_run])
                 a_created = np.minimum(started[art_run] + (frac * rt_us).astype(np.int64), DAY_US - 1)
                 a_seq = art_base + np.arange(m, dtype=np.int64)
                 art_base += m
-                size = (ARTIFACT_SIZE_MEDIAN[a_type] * brng.lognormal(0, 1.5, m)).astype(np.int64)
-                art_tables.append(pa.table({
-                    "artifact_id": base36(permute40((np.int64(d) << 28) | a_seq, seed ^ _ART_KEY)),
-                    "user_id": cols["user_id"].take(pa.array(art_run)),
-                    "run_id": run_id.take(pa.array(art_run)),
-                    "project": cols["project"].take(pa.array(art_run)),
-                    "type": pa.array(np.asarray(ARTIFACT_TYPES, dtype=object)[a_type].tolist(), pa.string()),
-                    "created_at": pa.array(day_us + a_created).cast(TS),
-                    "size_bytes": pa.array(size, pa.int64()),
-                    "updated_at": pa.array(day_us + a_created + 1_000_000).cast(TS),
-                }))
-            del table, cols
+                art = pa.array(art_run)
+                art_tables.append(_artifacts_table(
+                    d, seed, a_seq, cols["user_id"].take(art), run_id.take(art), cols["project"].take(art), a_type,
+                    day_us + a_created, (ARTIFACT_SIZE_MEDIAN[a_type] * brng.lognormal(0, 1.5, m)).astype(np.int64)))
+        res.artifacts = art_base  # provisional: artifact-only users continue the numbering
+        return art_tables
 
-        self._lap('runs')
-        # ---- sweeps (of runners' sweep days, plus sweep-only users) -------------------------------
-        n_sw = int(sweep_base[-1])
+    def _sweeps(self, u: "_UserDays", ud: dict[str, pa.Array], sweep_only: np.ndarray) -> pa.Table:
+        """Sweeps of today's sweep days (created before their first run) and of sweep-only users."""
+        pop, seed, d = self.pop, self.seed, u.d
+        tables = []
+        n_sw = int(u.sweep_base[-1]) if len(u.users) else 0
         if n_sw:
-            owner = np.repeat(np.arange(n_ud), n_sweeps)
+            owner = np.repeat(np.arange(len(u.users)), u.n_sweeps)
             srng = day_rng(seed, self.scale, d, stream=3)
-            no_runs = sweep_first == np.iinfo(np.int64).max
-            lo_o = lo[owner]
-            first_run = np.where(no_runs, lo_o + (srng.random(n_sw) * (DAY_US - lo_o)).astype(np.int64), sweep_first)
+            no_runs = u.sweep_first == np.iinfo(np.int64).max
+            lo_o = u.lo[owner]
+            first_run = np.where(no_runs, lo_o + (srng.random(n_sw) * (DAY_US - lo_o)).astype(np.int64), u.sweep_first)
             # created shortly before its first run, never before the owner's sign-up
             lead = np.minimum(srng.uniform(10, 900, n_sw) * 1e6, (first_run - lo_o) * srng.uniform(0.2, 0.9, n_sw))
-            s_created = first_run - lead.astype(np.int64)
-            sweep_tables.append(_sweeps_table(
+            tables.append(_sweeps_table(
                 base36(permute40((np.int64(d) << 28) | np.arange(n_sw, dtype=np.int64), seed ^ _SWEEP_KEY)),
-                ud["user_id"].take(pa.array(owner)), ud["project"].take(pa.array(owner)), day_us + s_created, srng))
+                ud["user_id"].take(pa.array(owner)), ud["project"].take(pa.array(owner)),
+                u.day_us + first_run - lead.astype(np.int64), srng))
         if len(sweep_only):
             srng = day_rng(seed, self.scale, d, stream=4)
-            lo_s = lower_bound(sweep_only)
-            s_created = lo_s + (srng.random(len(sweep_only)) * (DAY_US - lo_s)).astype(np.int64)
+            lo_s = self._lower_bound(sweep_only, u.day_us)
+            created = lo_s + (srng.random(len(sweep_only)) * (DAY_US - lo_s)).astype(np.int64)
             seqs = n_sw + np.arange(len(sweep_only), dtype=np.int64)
-            projects = [project_name(int(pop.script_task[u, 0]), int(pop.script_project[u, 0])) for u in sweep_only.tolist()]
-            sweep_tables.append(_sweeps_table(
+            tables.append(_sweeps_table(
                 base36(permute40((np.int64(d) << 28) | seqs, seed ^ _SWEEP_KEY)),
-                pop.user_id.take(pa.array(sweep_only)), pa.array(projects, pa.string()), day_us + s_created, srng))
+                pop.user_id.take(pa.array(sweep_only)), pa.array(self._first_projects(sweep_only), pa.string()),
+                u.day_us + created, srng))
+        return pa.concat_tables(tables) if tables else pa.table({})
 
-        # ---- artifact-only users: datasets uploaded without a run ---------------------------------
-        if len(art_only):
-            arng = day_rng(seed, self.scale, d, stream=5)
-            k = 1 + arng.poisson(1.0, len(art_only))
-            owner = np.repeat(art_only, k)
-            m = len(owner)
-            lo_a = lower_bound(owner)
-            a_created = lo_a + (arng.random(m) * (DAY_US - lo_a)).astype(np.int64)
-            a_type = np.where(arng.random(m) < 0.7, 1, np.where(arng.random(m) < 0.5, 6, 0))
-            projects = [project_name(int(pop.script_task[u, 0]), int(pop.script_project[u, 0])) for u in owner.tolist()]
-            a_seq = art_base + np.arange(m, dtype=np.int64)
-            art_tables.append(pa.table({
-                "artifact_id": base36(permute40((np.int64(d) << 28) | a_seq, seed ^ _ART_KEY)),
-                "user_id": pop.user_id.take(pa.array(owner)),
-                "run_id": pa.nulls(m, pa.string()),
-                "project": pa.array(projects, pa.string()),
-                "type": pa.array(np.asarray(ARTIFACT_TYPES, dtype=object)[a_type].tolist(), pa.string()),
-                "created_at": pa.array(day_us + a_created).cast(TS),
-                "size_bytes": pa.array((ARTIFACT_SIZE_MEDIAN[a_type] * arng.lognormal(0, 1.5, m)).astype(np.int64), pa.int64()),
-                "updated_at": pa.array(day_us + a_created + 1_000_000).cast(TS),
-            }))
+    def _artifact_only(self, u: "_UserDays", art_only: np.ndarray, art_base: int) -> list[pa.Table]:
+        """Datasets (mostly) uploaded without a run by users who never run anything."""
+        if not len(art_only):
+            return []
+        arng = day_rng(self.seed, self.scale, u.d, stream=5)
+        owner = np.repeat(art_only, 1 + arng.poisson(1.0, len(art_only)))
+        m = len(owner)
+        lo = self._lower_bound(owner, u.day_us)
+        created = lo + (arng.random(m) * (DAY_US - lo)).astype(np.int64)
+        a_type = np.where(arng.random(m) < 0.7, 1, np.where(arng.random(m) < 0.5, 6, 0))
+        return [_artifacts_table(
+            u.d, self.seed, art_base + np.arange(m, dtype=np.int64), self.pop.user_id.take(pa.array(owner)),
+            pa.nulls(m, pa.string()), pa.array(self._first_projects(owner), pa.string()), a_type, u.day_us + created,
+            (ARTIFACT_SIZE_MEDIAN[a_type] * arng.lognormal(0, 1.5, m)).astype(np.int64))]
 
-        written = {"runs": [p.name for p in run_files]}
-        if sweep_tables:
-            t = pa.concat_tables(sweep_tables)
-            res.sweeps = t.num_rows
-            written["sweeps"] = [write_parquet(self.landing, "sweeps", day, t, name="sim-000.parquet").name]
-        if art_tables:
-            t = pa.concat_tables([x.select(ENTITIES["artifacts"].schema.names) for x in art_tables])
-            res.artifacts = t.num_rows
-            written["artifacts"] = [write_parquet(self.landing, "artifacts", day, t, name="sim-000.parquet").name]
+    def _first_projects(self, users: np.ndarray) -> list[str]:
+        pop = self.pop
+        return [project_name(int(pop.script_task[x, 0]), int(pop.script_project[x, 0])) for x in users.tolist()]
 
-        self._lap('sweeps+artifacts')
-        # ---- code blobs first seen today ----------------------------------------------------------
-        if blobs:
-            written["code_blobs"] = []
-            for c in range(0, len(blobs), BLOB_BATCH):
-                chunk = blobs[c:c + BLOB_BATCH]
-                t = pa.table({
-                    "code_hash": pa.array([b[1] for b in chunk], pa.string()),
-                    "first_seen_at": pa.array(day_us + first_at[[b[0] for b in chunk]]).cast(TS),
-                    "path": pa.array([b[2] for b in chunk], pa.string()),
-                    "source": pa.array([b[3] for b in chunk], pa.large_string()).cast(pa.string()),
-                })
-                written["code_blobs"].append(write_parquet(self.landing, "code_blobs", day, t, name=f"sim-{c // BLOB_BATCH:03d}.parquet").name)
-            res.code_blobs = len(blobs)
-        self._remove_stale(day, written)
-        self._lap("blobs")
-        return res
+    def _write_blobs(self, u: "_UserDays", blobs: list[tuple[int, str, str, str]]) -> list[str]:
+        """Code first saved today, first_seen_at = the first run of its user-day."""
+        names = []
+        for c in range(0, len(blobs), BLOB_BATCH):
+            chunk = blobs[c:c + BLOB_BATCH]
+            t = pa.table({
+                "code_hash": pa.array([b[1] for b in chunk], pa.string()),
+                "first_seen_at": pa.array(u.day_us + u.first_at[[b[0] for b in chunk]]).cast(TS),
+                "path": pa.array([b[2] for b in chunk], pa.string()),
+                "source": pa.array([b[3] for b in chunk], pa.large_string()).cast(pa.string()),
+            })
+            names.append(write_parquet(self.landing, "code_blobs", u.day, t, name=f"sim-{c // BLOB_BATCH:03d}.parquet").name)
+        return names
 
     def _remove_stale(self, day, written: dict[str, list[str]]) -> None:
         """Delete our own files of this day that this run did not rewrite (e.g. after a scale change)."""
         for entity in ("runs", "sweeps", "artifacts", "code_blobs"):
             folder = partition_dir(self.landing, entity, day)
-            if not folder.is_dir():
+            try:
+                names = os.listdir(folder)
+            except FileNotFoundError:
                 continue
             keep = set(written.get(entity, ()))
-            for p in folder.glob("sim-*.parquet"):
-                if p.name not in keep:
-                    p.unlink()
+            for name in names:
+                if name.startswith("sim-") and name.endswith(".parquet") and name not in keep:
+                    os.unlink(folder / name)
+
+
+@dataclass
+class _UserDays:
+    """Parallel arrays, one row per active user-day that has runs (see DayGenerator._user_days)."""
+
+    d: int
+    day_us: int
+    yf: float
+    users: np.ndarray
+    slots: np.ndarray
+    stack: np.ndarray
+    task: np.ndarray
+    nb: np.ndarray
+    vstart: np.ndarray
+    version: np.ndarray
+    saves: np.ndarray
+    sweep_day: np.ndarray
+    mach: hardware.Machines
+    rng: np.random.Generator
+    lo: np.ndarray = None
+    counts: np.ndarray = None
+    hashes: list = None
+    telemetry: list = None
+    n_sweeps: np.ndarray = None
+    sweep_base: np.ndarray = None
+    sweep_first: np.ndarray = None
+    first_at: np.ndarray = None
+
+    @property
+    def day(self) -> date:
+        return day_date(self.d)
+
+
+def _batches(counts: np.ndarray, max_runs: int) -> list[tuple[int, int]]:
+    """Consecutive user-day ranges holding at most ``max_runs`` runs each (at least one user-day)."""
+    out, a, n = [], 0, len(counts)
+    cum = np.cumsum(counts)
+    while a < n:
+        before = cum[a - 1] if a else 0
+        z = max(int(np.searchsorted(cum, before + max_runs, side="right")), a + 1)
+        out.append((a, min(z, n)))
+        a = z
+    return out
+
+
+def _artifacts_table(d, seed, seq, user_id, run_id, project, a_type, created_us, size) -> pa.Table:
+    return pa.table({
+        "artifact_id": base36(permute40((np.int64(d) << 28) | seq, seed ^ _ART_KEY)),
+        "user_id": user_id,
+        "run_id": run_id,
+        "project": project,
+        "type": pa.array(np.asarray(ARTIFACT_TYPES, dtype=object)[a_type].tolist(), pa.string()),
+        "created_at": pa.array(created_us).cast(TS),
+        "size_bytes": pa.array(size, pa.int64()),
+        "updated_at": pa.array(created_us + 1_000_000).cast(TS),
+    })
 
 
 def _sweeps_table(ids, user_id, project, created_us, rng) -> pa.Table:

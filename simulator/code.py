@@ -345,7 +345,7 @@ def _model_and_train(v: Version, cfg: dict, core: list[str], aux: dict[str, tupl
         out += [f"        {lay}Dense({w * 2}, activation='relu'),", f"        {lay}Dropout({cfg['dropout']}),",
                 f"        {lay}Dense(num_classes, activation='softmax'),", "    ])",
                 f"    model.compile(optimizer={pre or 'tf.keras.'}optimizers.Adam(learning_rate={cfg['lr']}),"
-                if pre or s == S_TFKERAS else f"    model.compile(optimizer='adam',",
+                if pre or s == S_TFKERAS else "    model.compile(optimizer='adam',",
                 "                  loss='sparse_categorical_crossentropy', metrics=['accuracy'])", "    return model"]
     elif s == S_TF:
         out += ["", "", "class MLP(tf.Module):", "    def __init__(self, sizes):", "        super().__init__()",
@@ -441,7 +441,7 @@ def _main(v: Version, cfg: dict, core: list[str]) -> list[str]:
                 "    config = OmegaConf.to_container(cfg, resolve=True)"]
     else:
         out += ["def main():", "    config = dict(CONFIG)"]
-    out += [f"    run = {init}", f"    set_seed(config[\"seed\"])" if v.style % 4 == 0 else "    random.seed(config[\"seed\"])"]
+    out += [f"    run = {init}", "    set_seed(config[\"seed\"])" if v.style % 4 == 0 else "    random.seed(config[\"seed\"])"]
     if s in (S_TORCH,):
         if "accelerate" in libs:
             out += ['    accelerator = Accelerator(mixed_precision="fp16")', "    device = accelerator.device"]
@@ -473,7 +473,7 @@ def _main(v: Version, cfg: dict, core: list[str]) -> list[str]:
         cb = "WandbMetricsLogger()" if v.yf > 2022.6 and v.style % 3 else "WandbCallback()"
         out += [f'    (x_train, y_train), (x_test, y_test) = load_data("{data}")',
                 '    model = build_model(x_train.shape[1:], config["num_classes"])',
-                f'    model.fit(x_train, y_train, epochs=config["epochs"], batch_size=config["batch_size"],',
+                '    model.fit(x_train, y_train, epochs=config["epochs"], batch_size=config["batch_size"],',
                 f"              validation_data=(x_test, y_test), callbacks=[{cb}])"]
     elif s == S_TF:
         out += [f'    (x_train, y_train), _ = load_data("{data}")', f"    model = MLP([784, {cfg['width']}, config['num_classes']])",
@@ -588,7 +588,7 @@ def render(v: Version) -> tuple[str, set[str]]:
         f'    "batch_size": {cfg["batch"]},',
         f'    "epochs": {cfg["epochs"]},',
         f'    "num_classes": {cfg["classes"]},',
-        f'    "seed": SEED,',
+        '    "seed": SEED,',
         "}",
     ]
     if v.vseed % 3 == 0:

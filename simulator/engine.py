@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import time
 from dataclasses import dataclass, field
@@ -107,6 +108,22 @@ def write_users(landing: Path, pop: Population, end_day: int) -> tuple[int, int]
             if stale.exists():
                 stale.unlink()
     return table.num_rows, len(reg)
+
+
+# Memory model of one generating process (measured at scale 1: ~385k people, days of ~390k runs):
+# the interpreter with numpy/pyarrow, the population, and one batch of runs being built and written.
+BASE_MB, MB_PER_PERSON, BATCH_MB = 150, 0.0005, 220
+MEMORY_BUDGET_MB = 1900
+
+
+def auto_workers(days: list[int], scale: float, people: int) -> int:
+    """2 processes when the work is big enough to pay their start-up and 3 populations fit in memory."""
+    expected = sum(target_runs(d, scale) for d in days)
+    if (os.cpu_count() or 1) < 2 or (expected < PARALLEL_FROM_RUNS and len(days) < PARALLEL_FROM_DAYS):
+        return 1
+    per_process = BASE_MB + MB_PER_PERSON * people + BATCH_MB
+    parent = BASE_MB + 64  # after it dropped its population: counters only
+    return 2 if parent + 2 * per_process <= MEMORY_BUDGET_MB else 1
 
 
 # -- workers -----------------------------------------------------------------------------------------
@@ -221,13 +238,15 @@ def simulate(
     summary.users, summary.profiles = write_users(landing, pop, d1)
 
     days = list(range(d0, d1))
-    expected = sum(target_runs(d, scale) for d in days)
     if workers is None:
-        big = expected >= PARALLEL_FROM_RUNS or len(days) >= PARALLEL_FROM_DAYS
-        workers = min(2, os.cpu_count() or 1) if big else 1
+        workers = auto_workers(days, scale, pop.n)
     summary.workers = workers
+    n_people = pop.n
+    if workers > 1:
+        del pop  # the workers build their own; the parent keeps only counters (bounded memory)
+        gc.collect()
 
-    seen_all = np.zeros(pop.n, dtype=bool)
+    seen_all = np.zeros(n_people, dtype=bool)
     seen_q: dict[str, np.ndarray] = {}
     bar = None
     if progress:
@@ -244,7 +263,7 @@ def simulate(
         q = Quarter.containing(day_date(r.day)).compact
         summary.runs_per_quarter[q] = summary.runs_per_quarter.get(q, 0) + r.runs
         seen_all[r.active] = True
-        seen_q.setdefault(q, np.zeros(pop.n, dtype=bool))[r.active] = True
+        seen_q.setdefault(q, np.zeros(n_people, dtype=bool))[r.active] = True
         if bar is not None:
             bar.update(1)
             bar.set_postfix(runs=f"{summary.runs:,}", refresh=False)

@@ -576,7 +576,7 @@ def machines(pop, users: np.ndarray, d: int, stacks: np.ndarray, notebooks: np.n
         p = _py_version(yfl[i], u3[i], u4[i], k)
         py.append(p)
         oss.append(_platform(k, p, yfl[i], u2[i], hkey[i] % 997, bool(apple[i] >= 0)))
-        hosts.append(None if anon[i] else _host(k, pop.usernames[users[i]], hkey[i], node[i]))
+        hosts.append(None if anon[i] else _host(k, pop.username(users[i]), hkey[i], node[i]))
         c, m = _cpu_mem(k, max(countl[i], 1), u4[i])
         cpus.append(c)
         mems.append(m)

@@ -28,10 +28,15 @@ def _splitmix(x: np.ndarray) -> np.ndarray:
     return x ^ (x >> _S31)
 
 
+_START: dict[tuple[int, int], np.uint64] = {}
+
+
 def hash64(seed: int, salt: int, *keys) -> np.ndarray:
     """A well-mixed uint64 per element of the broadcast ``keys`` (ints or int arrays)."""
     with np.errstate(over="ignore"):
-        h = _splitmix(np.asarray([(seed * 0x2545F4914F6CDD1D + salt) & 0xFFFFFFFFFFFFFFFF], dtype=np.uint64))
+        h = _START.get((seed, salt))
+        if h is None:
+            h = _START[seed, salt] = _splitmix(np.asarray([(seed * 0x2545F4914F6CDD1D + salt) & 0xFFFFFFFFFFFFFFFF], dtype=np.uint64))[0]
         for k in keys:
             k = np.asarray(k)
             if k.dtype != np.uint64:

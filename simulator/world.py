@@ -18,7 +18,7 @@ from datetime import date, datetime, timezone
 import numpy as np
 import pyarrow as pa
 
-from .randomness import day_rng
+from .randomness import day_rng, uniform
 
 # -- calendar ------------------------------------------------------------------------------------
 EPOCH = date(2018, 1, 1)  # the platform's first users; day index 0
@@ -276,30 +276,30 @@ STACK_KNOTS = [2020.0, 2022.0]
 STACK_TABLE = {
     #                 torch light tfk   tf    keras jax   xgb   lgbm  cat   skl   other
     "academic": np.array(
-        [[0.61, 0.050, 0.130, 0.050, 0.035, 0.012, 0.010, 0.005, 0.003, 0.030, 0.040],
-         [0.76, 0.035, 0.068, 0.025, 0.020, 0.012, 0.008, 0.004, 0.002, 0.025, 0.028]]),
+        [[0.59, 0.070, 0.130, 0.050, 0.035, 0.012, 0.010, 0.005, 0.003, 0.030, 0.040],
+         [0.73, 0.050, 0.085, 0.030, 0.022, 0.012, 0.008, 0.004, 0.002, 0.025, 0.028]]),
     "corporate": np.array(
-        [[0.27, 0.140, 0.260, 0.085, 0.095, 0.065, 0.055, 0.035, 0.018, 0.045, 0.015],
-         [0.38, 0.160, 0.150, 0.050, 0.065, 0.070, 0.055, 0.035, 0.018, 0.045, 0.015]]),
+        [[0.24, 0.170, 0.260, 0.085, 0.095, 0.065, 0.055, 0.035, 0.018, 0.045, 0.015],
+         [0.35, 0.160, 0.180, 0.055, 0.070, 0.070, 0.055, 0.035, 0.018, 0.045, 0.015]]),
     "personal": np.array(
-        [[0.44, 0.060, 0.210, 0.060, 0.080, 0.020, 0.035, 0.020, 0.010, 0.045, 0.030],
-         [0.61, 0.050, 0.125, 0.030, 0.045, 0.025, 0.030, 0.020, 0.010, 0.035, 0.020]]),
+        [[0.43, 0.070, 0.210, 0.060, 0.080, 0.020, 0.035, 0.020, 0.010, 0.045, 0.030],
+         [0.57, 0.060, 0.150, 0.035, 0.050, 0.025, 0.030, 0.020, 0.010, 0.035, 0.020]]),
 }
 STACK_TABLE[None] = (STACK_TABLE["academic"] + STACK_TABLE["corporate"] + STACK_TABLE["personal"]) / 3
 USER_STACK_AFFINITY = 0.7  # chance a new script uses the user's "own" quantile (keeps people loyal)
 
 # Runs per active day relative to the user's base intensity, by stack (at yf 2020 and 2022).
 # Torch users run more and more (sweeps, bigger projects) while TF users run fewer: the Torch lead
-# widens more steeply in runs and hours than in users. Lightning users run ~10x a Keras user (few,
+# widens more steeply in runs and hours than in users. Lightning users run 10-20x a Keras user (few,
 # sweep-heavy early adopters in 2020), so Lightning leads Keras in runs and hours though Keras has
 # more users. Boosted trees: many runs.
 STACK_RUN_MULT = np.array(
     [
-        [1.00, 2.00],  # torch
-        [10.0, 5.50],  # lightning
-        [0.65, 0.50],  # tf_keras
-        [0.75, 0.55],  # tf
-        [0.55, 0.45],  # keras
+        [1.00, 2.20],  # torch
+        [14.0, 6.00],  # lightning
+        [0.65, 0.45],  # tf_keras
+        [0.75, 0.50],  # tf
+        [0.55, 0.40],  # keras
         [1.40, 1.50],  # jax
         [3.00, 3.00],  # xgboost
         [3.00, 3.00],  # lightgbm
@@ -312,11 +312,11 @@ STACK_RUN_MULT = np.array(
 # longer than TensorFlow's (the talk), boosted trees and sklearn fits are short.
 STACK_RUNTIME_MEDIAN = np.array(
     [
-        [1500, 1900],  # torch
-        [2400, 3000],  # lightning
-        [900, 850],  # tf_keras
-        [1000, 950],  # tf
-        [700, 650],  # keras
+        [1300, 2100],  # torch
+        [900, 2600],  # lightning (2020: many short sweep trials)
+        [900, 750],  # tf_keras
+        [1000, 850],  # tf
+        [700, 550],  # keras
         [1800, 2000],  # jax
         [45, 45],  # xgboost
         [30, 30],  # lightgbm
@@ -365,7 +365,7 @@ HEALTHCARE_MOLECULE_BOOST = 0.25  # healthcare companies: a quarter of scripts a
 
 NOTEBOOK_P = {"academic": 0.28, "corporate": 0.22, "personal": 0.45, None: 0.35}
 NOTEBOOK_EPOCH_DAYS = (2, 7)  # notebooks are edited often
-SCRIPT_EPOCH_DAYS = (4, 21)  # a new version of a script every 4-21 days of its life
+SCRIPT_EPOCH_DAYS = (3, 18)  # a new version of a script every 3-18 days of its life
 
 # Machine kinds (see hardware.py) by profession at sign-up: academics on university clusters,
 # corporates on clouds and DGX boxes, hobbyists on Colab, Kaggle, gaming PCs and Macs.
@@ -401,7 +401,7 @@ _LAST = (
 
 @dataclass
 class Population:
-    """Everyone who signed up (or ran anonymously) before ``horizon``, as parallel arrays."""
+    """Everyone who signed up (or ran anonymously) before the end of the simulation, as parallel arrays."""
 
     seed: int
     scale: float
@@ -432,17 +432,22 @@ class Population:
     n_machines: np.ndarray  # int8
     machine_kind: np.ndarray  # (n, 3) int8
     user_num: np.ndarray  # int64 account number
-    usernames: list[str] = field(repr=False)
+    name_parts: np.ndarray = field(repr=False)  # (n, 3) int16: first name, last name, style
     user_id: pa.Array = field(repr=False)  # strings (null for anonymous)
-    month_offsets: np.ndarray = field(repr=False)  # first user index of each month
+
+    def username(self, u: int) -> str:
+        """A handle such as ``weichen1a2`` (unique: it ends with the account number in base 36)."""
+        f, last, style = (int(x) for x in self.name_parts[u])
+        first, last = _FIRST[f], _LAST[last]
+        stem = (f"{first}{last}", f"{first[0]}{last}", f"{first}-{last}", f"{first}_{last[0]}", f"{last}{first[0]}",
+                f"{first}{last[:3]}")[style]
+        return stem + _base36(int(self.user_num[u]))
 
     # -- activity predicates (pure functions of seed, user, day: usable for any day) -------------
     def in_span(self, u: np.ndarray, d) -> np.ndarray:
         return (self.first_day[u] <= d) & (d <= self.last_day[u])
 
     def is_active(self, u: np.ndarray, d) -> np.ndarray:
-        from .randomness import uniform
-
         d = np.broadcast_to(np.asarray(d), u.shape)
         p = self.p_active[u] * (WEEKDAY_FACTOR[weekday(d)] ** 2)
         hit = uniform(self.seed, 11, u, d) < p
@@ -450,8 +455,6 @@ class Population:
 
     def focus_slot(self, u: np.ndarray, d) -> np.ndarray:
         """The script a user works on that day: usually the newest one born so far."""
-        from .randomness import uniform
-
         d = np.broadcast_to(np.asarray(d), u.shape)
         n_born = (self.script_birth[u] <= d[:, None]).sum(axis=1)
         n_born = np.maximum(n_born, 1)
@@ -459,13 +462,21 @@ class Population:
         return (n_born - 1 - np.minimum(g, n_born - 1)).astype(np.int64)
 
     def saves_code(self, u: np.ndarray, d) -> np.ndarray:
-        from .randomness import uniform
-
         d = np.broadcast_to(np.asarray(d), u.shape)
         return uniform(self.seed, 13, u, d) >= self.nosave_p[u]
 
     def candidates(self, d: int) -> np.ndarray:
         return np.flatnonzero((self.first_day <= d) & (self.last_day >= d))
+
+
+def _base36(x: int) -> str:
+    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+    out = ""
+    while True:
+        x, r = divmod(x, 36)
+        out = digits[r] + out
+        if not x:
+            return out
 
 
 def _user_id(num: int) -> str:
@@ -619,7 +630,8 @@ def _month_block(seed: int, scale: float, m: int, kind: int) -> dict:
         script_project=project,
         n_machines=n_machines,
         machine_kind=mk,
-        names=(rng.integers(0, len(_FIRST), n), rng.integers(0, len(_LAST), n), rng.integers(0, 6, n)),
+        name_parts=np.stack([rng.integers(0, len(_FIRST), n), rng.integers(0, len(_LAST), n), rng.integers(0, 6, n)],
+                            axis=1).astype(np.int16),
     )
 
 
@@ -632,36 +644,10 @@ def months_until(end_day: int) -> int:
 
 
 def build_population(seed: int, scale: float, end_day: int) -> Population:
-    """Everybody who signed up before day ``end_day`` (generated month by month)."""
-    blocks = []
-    offsets = []
-    total = 0
-    for m in range(months_until(end_day)):
-        for kind in (KIND_REGISTERED, KIND_ANON):
-            b = _month_block(seed, scale, m, kind)
-            offsets.append(total)
-            total += len(b["kind"])
-            blocks.append(b)
-    keys = [k for k in blocks[0] if k != "names"] if blocks else []
-    cat = {k: np.concatenate([b[k] for b in blocks]) for k in keys}
-    n = total
+    """Everybody who signed up in the months before day ``end_day`` (generated month by month)."""
+    blocks = [_month_block(seed, scale, m, kind) for m in range(months_until(end_day)) for kind in (KIND_REGISTERED, KIND_ANON)]
+    cat = {k: np.concatenate([b[k] for b in blocks]) for k in blocks[0]}
+    n = len(cat["kind"])
     user_num = 1_000 + np.arange(n, dtype=np.int64)  # account numbers grow with sign-up order
-    first, last, style = (np.concatenate([b["names"][i] for b in blocks]) if blocks else np.zeros(0, int) for i in range(3))
-    usernames = []
-    for i in range(n):
-        f, l_, s = _FIRST[first[i]], _LAST[last[i]], style[i]
-        tag = np.base_repr(int(user_num[i]), 36).lower()
-        usernames.append(
-            (f"{f}{l_}", f"{f[0]}{l_}", f"{f}-{l_}", f"{f}_{l_[0]}", f"{l_}{f[0]}", f"{f}{l_[:3]}")[s] + tag
-        )
-    ids = [None if cat["kind"][i] == KIND_ANON else _user_id(int(user_num[i])) for i in range(n)]
-    return Population(
-        seed=seed,
-        scale=scale,
-        n=n,
-        user_num=user_num,
-        usernames=usernames,
-        user_id=pa.array(ids, type=pa.string()),
-        month_offsets=np.asarray(offsets, dtype=np.int64),
-        **cat,
-    )
+    ids = [None if k == KIND_ANON else _user_id(num) for k, num in zip(cat["kind"].tolist(), user_num.tolist())]
+    return Population(seed=seed, scale=scale, n=n, user_num=user_num, user_id=pa.array(ids, type=pa.string()), **cat)
