@@ -163,6 +163,22 @@ def cmd_materialize(args) -> int:
     return 0 if ok else 1
 
 
+class _ClosedPipeSafe:
+    """The terminal for the progress bar: a reader that went away (``| head``, a killed parent)
+    must not raise inside tqdm, which would keep its lock and hang the run's end."""
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def write(self, text: str) -> None:
+        with contextlib.suppress(OSError, ValueError):
+            self._stream.write(text)
+
+    def flush(self) -> None:
+        with contextlib.suppress(OSError, ValueError):
+            self._stream.flush()
+
+
 def _failure_reason(event) -> str:
     """The innermost error of a step failure (the user's exception, not Dagster's wrapper)."""
     error = event.step_failure_data.error if event.step_failure_data else None
@@ -183,7 +199,7 @@ def run_job(defs, name: str, selection, instance, *, quarters: int, progress: bo
     total = sum(quarters if spec.partitions_def else 1 for spec in defs.resolve_all_asset_specs() if spec.key in keys)
     run_id = str(uuid.uuid4())
     done = threading.Event()
-    terminal = sys.stdout
+    terminal = _ClosedPipeSafe(sys.stdout)
     bar = tqdm(total=total, unit="asset", desc=f"  {name}", disable=not progress, leave=True, file=terminal)
     log_dir.mkdir(parents=True, exist_ok=True)
     log_path = log_dir / f"{name}-{run_id[:8]}.log"
@@ -444,6 +460,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("stateofml: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader of our output went away (`stateofml ... | head`)
+        with contextlib.suppress(OSError, ValueError):  # no second error when Python flushes at exit
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
 
 
 if __name__ == "__main__":

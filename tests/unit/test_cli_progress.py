@@ -6,6 +6,7 @@ import io
 from contextlib import redirect_stdout
 
 import dagster as dg
+import pytest
 
 from orchestration.cli import run_job
 from orchestration.partitions import quarterly_partitions
@@ -43,3 +44,19 @@ def test_a_failure_is_printed_with_its_step_and_fails_the_run(tmp_path):
     assert not ok
     assert "FAILED broken:" in out and "the warehouse is on fire" in out
     assert "  job: 2/4 assets materialized (FAILED)" in out
+
+
+class GoneReader(io.StringIO):
+    """A pipe whose reader went away (`stateofml materialize ... | head`)."""
+
+    def write(self, text):
+        raise BrokenPipeError(32, "Broken pipe")
+
+
+@pytest.mark.timeout(120)
+def test_a_reader_that_went_away_does_not_hang_the_run(tmp_path):
+    # tqdm keeps its lock when writing raises: the run's end would wait on it for ever.
+    defs = dg.Definitions(assets=[counted], jobs=[dg.define_asset_job("job", selection=[counted])])
+    with dg.DagsterInstance.ephemeral() as instance, redirect_stdout(GoneReader()):
+        assert run_job(defs, "job", dg.AssetSelection.assets(counted), instance, quarters=1, progress=True,
+                       log_dir=tmp_path, tags={"dagster/partition": "2022-10-01"})

@@ -9,6 +9,7 @@ import dagster as dg
 import pytest
 
 from orchestration.automation import REPORT_FRESHNESS
+from orchestration.dbt_assets import quarterly_models
 from orchestration.definitions import build_definitions
 from orchestration.partitions import quarterly_partitions
 from orchestration.resources import RunDropbox, build_resources
@@ -211,7 +212,7 @@ def test_every_partitioned_asset_backfills_in_one_run(defs):
 
 def test_automation_and_freshness(defs):
     specs = {s.key: s for s in defs.resolve_all_asset_specs()}
-    models = [k for k in specs if k.path[0] in ("staging", "intermediate", "marts")]
+    models = list(quarterly_models.keys)  # not a mart some asset names before it exists (no definition)
     charts = [k for k in specs if k.path[0] in ("charts", "report")]
     assert models and charts
     for key in models + charts:
