@@ -18,6 +18,7 @@ from dagster_dbt import (
     dbt_assets,
 )
 
+from .automation import follows_its_quarter, reload_when_changed
 from .partitions import dbt_vars_for_window, quarterly_partitions
 from .project import dbt_project
 from .resources import WAREHOUSE_POOL, Warehouse
@@ -34,11 +35,13 @@ class StateOfMLTranslator(DagsterDbtTranslator):
         props = self.get_resource_props(manifest, unique_id)
         if props["resource_type"] == "source":
             return spec  # keyed by the source's meta.dagster.asset_key: the raw ingestion assets
-        layer = "reference" if props["resource_type"] == "seed" else props["fqn"][1]
+        seed = props["resource_type"] == "seed"
+        layer = "reference" if seed else props["fqn"][1]
         return spec.replace_attributes(
             key=dg.AssetKey([layer, props["name"]]),
             group_name=layer,
             owners=OWNERS,
+            automation_condition=reload_when_changed() if seed else follows_its_quarter(),
         ).merge_attributes(kinds={"sql"} if props["resource_type"] == "model" else {"csv"})
 
 

@@ -68,6 +68,35 @@ class AnalystsFolder(dg.ConfigurableResource):
         return Path(self.path).resolve() if self.path else data_dir() / "analysts"
 
 
+class RunDropbox(dg.ConfigurableResource):
+    """The drop folder for real run folders (the wandb client's ``wandb/`` trees), watched by the
+    ``wandb_run_folders_sensor`` and imported into the landing zone."""
+
+    path: str = Field(
+        default="",
+        description="Folder to watch; default $STATEOFML_WANDB_DROPBOX, else <data dir>/dropbox/wandb.",
+    )
+    users_file: str = Field(
+        default="",
+        description="Users file (CSV/JSON/JSONL: user_id, username, email, country_code, ...); "
+        "default users.csv, users.json or users.jsonl in the drop folder, if present.",
+    )
+
+    @property
+    def root(self) -> Path:
+        configured = self.path or os.environ.get("STATEOFML_WANDB_DROPBOX")
+        return Path(configured).resolve() if configured else data_dir() / "dropbox" / "wandb"
+
+    @property
+    def users(self) -> Path | None:
+        if self.users_file:
+            return Path(self.users_file).resolve()
+        return next((p for n in USERS_FILE_NAMES if (p := self.root / n).is_file()), None)
+
+
+USERS_FILE_NAMES = ("users.csv", "users.json", "users.jsonl")
+
+
 class LockTimeout(RuntimeError):
     """The warehouse stayed locked by another process for longer than allowed."""
 
@@ -127,13 +156,27 @@ class Warehouse(DuckDBResource):
     def _connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """A connection, for a caller that already holds the lock."""
         self.temp_directory.mkdir(parents=True, exist_ok=True)
-        conn = duckdb.connect(str(self.path), config=self._config())
+        conn = self._open()
         try:
             # After connecting: the ICU extension (built in) loads on first use, not in config.
             conn.execute("set TimeZone = 'UTC'")
             yield conn
         finally:
             conn.close()  # also when the body raised: a leaked connection locks the file
+
+    def _open(self) -> duckdb.DuckDBPyConnection:
+        """Connect, retrying with backoff while a process outside our lock (say, an analyst's
+        client opened on the warehouse itself) holds DuckDB's own file lock: that is transient.
+        Anything else (a corrupt file, bad config) fails at once."""
+        deadline, delay = time.monotonic() + self.lock_timeout_seconds, 0.1
+        while True:
+            try:
+                return duckdb.connect(str(self.path), config=self._config())
+            except duckdb.IOException as exc:
+                if "lock" not in str(exc).lower() or time.monotonic() > deadline:
+                    raise
+                time.sleep(delay)
+                delay = min(delay * 2, 5.0)
 
     def _config(self) -> dict[str, str | int | bool]:
         return {
@@ -191,6 +234,7 @@ def build_resources(data: Path | None = None) -> dict[str, dg.ConfigurableResour
             "warehouse": Warehouse(),
             "outputs": ReportOutputs(),
             "analysts": AnalystsFolder(),
+            "dropbox": RunDropbox(),
             "dbt": dbt_cli(),
         }
     data = Path(data).resolve()
@@ -199,5 +243,6 @@ def build_resources(data: Path | None = None) -> dict[str, dg.ConfigurableResour
         "warehouse": Warehouse(database=str(data / "warehouse" / WAREHOUSE_FILE)),
         "outputs": ReportOutputs(path=str(data / "reports")),
         "analysts": AnalystsFolder(path=str(data / "analysts")),
+        "dropbox": RunDropbox(path=str(data / "dropbox" / "wandb")),
         "dbt": dbt_cli(),
     }

@@ -78,7 +78,7 @@ RUNS = pa.schema(
         pa.field("telemetry_env", pa.list_(pa.int32())),
         # Media types the run logged (summary `_type` values: image, table, audio, video, ...).
         pa.field("media_types", pa.list_(pa.string())),
-        pa.field("updated_at", TS, nullable=False),
+        pa.field("updated_at", TS),
     ]
 )
 
@@ -89,7 +89,7 @@ SWEEPS = pa.schema(
         pa.field("project", pa.string()),
         pa.field("created_at", TS, nullable=False),
         pa.field("method", pa.string()),  # grid | random | bayes
-        pa.field("updated_at", TS, nullable=False),
+        pa.field("updated_at", TS),
     ]
 )
 
@@ -102,7 +102,7 @@ ARTIFACTS = pa.schema(
         pa.field("type", pa.string()),  # dataset | model | code | run_table | ...
         pa.field("created_at", TS, nullable=False),
         pa.field("size_bytes", pa.int64()),
-        pa.field("updated_at", TS, nullable=False),
+        pa.field("updated_at", TS),
     ]
 )
 

@@ -3,6 +3,8 @@
 
 import dagster as dg
 
+from assets.sources.assets import KEY as WANDB_IMPORT_KEY
+from assets.sources.assets import WRITES as WANDB_IMPORT_WRITES
 from orchestration.partitions import context_quarters, quarterly_partitions
 from orchestration.resources import WAREHOUSE_POOL, LandingZone, Warehouse
 from stateofml.contract import ENTITIES
@@ -28,6 +30,7 @@ def _metadata(stats: list[LoadStats]) -> dict:
         total.loaded += s.loaded
         total.quarantined += s.quarantined
         total.deduplicated += s.deduplicated
+        total.duplicate_files += s.duplicate_files
         total.failed_files += s.failed_files
         for reason, n in s.reasons.items():
             total.reasons[reason] = total.reasons.get(reason, 0) + n
@@ -38,6 +41,7 @@ def _metadata(stats: list[LoadStats]) -> dict:
         "records_loaded": total.loaded,
         "records_quarantined": total.quarantined,
         "records_deduplicated": total.deduplicated,
+        "duplicate_files": total.duplicate_files,
         "quarantine_share": round(total.quarantine_share, 6),
         "dagster/row_count": total.loaded,
         "accounting_balanced": total.balanced,
@@ -77,6 +81,8 @@ def build_raw_quarterly_asset(entity: str) -> dg.AssetsDefinition:
 
     @dg.asset(
         key=key,
+        # Lineage only: the importer of real run folders writes some of the files this asset reads.
+        deps=[WANDB_IMPORT_KEY] if entity in WANDB_IMPORT_WRITES else [],
         group_name=GROUP,
         owners=OWNERS,
         kinds={"duckdb", "python"},
@@ -112,6 +118,7 @@ RAW_USERS_KEY = dg.AssetKey(["raw", "users"])
 
 @dg.asset(
     key=RAW_USERS_KEY,
+    deps=[WANDB_IMPORT_KEY],
     group_name=GROUP,
     owners=OWNERS,
     kinds={"duckdb", "python"},

@@ -8,11 +8,13 @@ costs what running it once costs, never grows the file, and never touches other 
 
 from __future__ import annotations
 
+import gzip
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
 from stateofml.contract import ENTITIES, Entity, file_date, landing_files
 from stateofml.quarters import Quarter
@@ -24,7 +26,9 @@ from .readers import (
     PARSE_TS_MACRO,
     ROW_COL,
     FileRead,
+    count_records,
     duckdb_type,
+    file_sha256,
     read_file,
 )
 
@@ -45,6 +49,7 @@ class LoadStats:
     entity: str
     quarter: str  # "2022Q4", or "snapshot" for users
     files: int = 0
+    duplicate_files: int = 0
     failed_files: list[str] = field(default_factory=list)
     read: int = 0
     loaded: int = 0
@@ -93,8 +98,22 @@ def _load(conn, entity: Entity, files: list[Path], quarter: Quarter | None, now:
                  f"{CAST_ERRORS_COL} VARCHAR, {FILE_COL} VARCHAR, {ROW_COL} BIGINT)")
     conn.execute(f"create or replace temp table _bad_lines ({QUARANTINE_COLUMNS})")
     reads: list[FileRead] = []
+    # The same file delivered twice (the file-hash manifest): only the first delivery (oldest
+    # mtime, then name) is read; a later copy is a no-op whose records count as deduplicated.
+    hashes = {path: file_sha256(path) for path in files}
+    first_by_hash: dict[str, Path] = {}
+    for path in sorted(files, key=lambda p: (p.stat().st_mtime_ns, str(p))):
+        first_by_hash.setdefault(hashes[path], path)
     for path in files:
-        info = read_file(conn, path, entity, staged)
+        sha = hashes[path]
+        if first_by_hash[sha] != path:
+            try:
+                n = count_records(path)
+            except (OSError, EOFError, gzip.BadGzipFile, pa.ArrowException):
+                n = 0  # as unreadable as its twin, whose error is already reported
+            reads.append(FileRead(path, sha, path.stat().st_size, rows=n, duplicate_of=first_by_hash[sha]))
+            continue
+        info = read_file(conn, path, entity, staged, sha256=sha)
         reads.append(info)
         if info.error:
             # The file as a whole is quarantined: one row naming it, so it is counted and visible.
@@ -120,6 +139,18 @@ def _load(conn, entity: Entity, files: list[Path], quarter: Quarter | None, now:
     target = table_name(entity.name, quarter)
     quarantine = (f"{RAW_SCHEMA}.quarantine__{entity.name}__{quarter.table_suffix}" if quarter
                   else f"{RAW_SCHEMA}.quarantine__{entity.name}")
+    manifest = (f"{RAW_SCHEMA}.landing_files__{entity.name}__{quarter.table_suffix}" if quarter
+                else f"{RAW_SCHEMA}.landing_files__{entity.name}")
+    conn.execute("create or replace temp table _manifest (entity VARCHAR, quarter VARCHAR, path VARCHAR, "
+                 "sha256 VARCHAR, size_bytes BIGINT, records BIGINT, status VARCHAR, detail VARCHAR, loaded_at TIMESTAMP)")
+    manifest_rows = [
+        (entity.name, stats.quarter, str(r.path), r.sha256, r.size_bytes, r.rows + len(r.bad_lines),
+         "duplicate" if r.duplicate_of else "failed" if r.error else "read",
+         f"same bytes as {r.duplicate_of}" if r.duplicate_of else r.error, now.replace(tzinfo=None))
+        for r in reads
+    ]
+    if manifest_rows:  # DuckDB's executemany refuses an empty list
+        conn.executemany("insert into _manifest values (?, ?, ?, ?, ?, ?, ?, ?, ?)", manifest_rows)
     conn.execute("begin transaction")
     try:
         conn.execute(f"create schema if not exists {RAW_SCHEMA}")
@@ -139,8 +170,10 @@ def _load(conn, entity: Entity, files: list[Path], quarter: Quarter | None, now:
                                        extra := {EXTRA_COL}))::varchar as record
             from _checked where _reason is not null
         """)
+        conn.execute(f"create or replace table {manifest} as select * from _manifest")
         if quarter is not None:
             _refresh_union_view(conn, entity.name)
+            _refresh_union_view(conn, f"landing_files__{entity.name}", like=f"landing_files__{entity.name}__")
             _refresh_union_view(conn, f"quarantine__{entity.name}", like=f"quarantine__{entity.name}__")
         conn.execute("commit")
     except BaseException:
@@ -148,10 +181,12 @@ def _load(conn, entity: Entity, files: list[Path], quarter: Quarter | None, now:
         raise
     stats.loaded = conn.execute(f"select count(*) from {target}").fetchall()[0][0]
     stats.quarantined = conn.execute(f"select count(*) from {quarantine}").fetchall()[0][0]
-    stats.deduplicated = conn.execute("select count(*) from _checked where _reason is null and _rank > 1").fetchall()[0][0]
+    stats.duplicate_files = sum(1 for r in reads if r.duplicate_of)
+    stats.deduplicated = conn.execute("select count(*) from _checked where _reason is null and _rank > 1").fetchall()[0][0] \
+        + sum(r.rows for r in reads if r.duplicate_of)
     stats.reasons = dict(conn.execute(
         f"select reason, count(*) from {quarantine} group by all order by 2 desc").fetchall())
-    for t in (staged, "_checked", "_bad_lines"):
+    for t in (staged, "_checked", "_bad_lines", "_manifest"):
         conn.execute(f"drop table if exists {t}")
     return stats
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from stateofml.contract import Entity
 
@@ -46,6 +47,7 @@ class FileRead:
     size_bytes: int
     rows: int = 0
     error: str | None = None  # file-level: nothing of the file was loaded
+    duplicate_of: Path | None = None  # byte-identical to a file already read: not read again
     bad_lines: list[tuple[int | None, str, str | None]] = field(default_factory=list)  # (line, reason, text)
 
 
@@ -57,9 +59,21 @@ def file_sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def read_file(conn: duckdb.DuckDBPyConnection, path: Path, entity: Entity, into: str) -> FileRead:
+def count_records(path: Path) -> int:
+    """Records in a file without loading it (for a duplicate delivery, counted as deduplicated)."""
+    if path.stat().st_size == 0:
+        return 0
+    if path.name.endswith(".parquet"):
+        return pq.ParquetFile(path).metadata.num_rows
+    opener = gzip.open if path.name.endswith(".gz") else open
+    with opener(path, "rb") as f:
+        return sum(1 for line in f if line.strip())
+
+
+def read_file(conn: duckdb.DuckDBPyConnection, path: Path, entity: Entity, into: str,
+              sha256: str | None = None) -> FileRead:
     """Append the typed rows of ``path`` to the temp table ``into`` (created by the caller)."""
-    info = FileRead(path=path, sha256=file_sha256(path), size_bytes=path.stat().st_size)
+    info = FileRead(path=path, sha256=sha256 or file_sha256(path), size_bytes=path.stat().st_size)
     if info.size_bytes == 0:
         return info  # an empty file is valid and holds no records
     try:

@@ -87,3 +87,9 @@ def test_users_snapshot_keeps_latest_profile(tmp_path, conn):
     stats = load_snapshot(conn, landing, "users")
     assert (stats.loaded, stats.deduplicated) == (1, 1)
     assert rows(conn, "select country_code from raw.users") == [("DE",)]
+
+
+def test_a_quarter_without_files_is_an_empty_table(tmp_path, conn):
+    stats = load_quarter(conn, tmp_path / "landing", "code_blobs", Q4)
+    assert (stats.files, stats.read, stats.loaded) == (0, 0, 0)
+    assert rows(conn, "select count(*) from raw.code_blobs") == [(0,)]

@@ -1,0 +1,1 @@
+"""Framework and library detection from the import statements of saved training code."""

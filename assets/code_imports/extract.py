@@ -1,0 +1,371 @@
+"""Third-party modules imported by a training script or notebook, found by parsing, never by running.
+
+The report counts a framework or library as present in a run when the run's training code imports it
+(the talk's method; it over-counts libraries imported but unused). This module turns one saved source
+(``code_blobs.source``: a ``.py`` text or a notebook's JSON) into the sorted top-level module names it
+imports, minus the standard library and relative imports. It never imports or executes the code and
+never raises: whatever goes wrong is recorded in ``ImportResult.method`` / ``.error``.
+
+Two strategies give the same modules on well-formed code:
+
+* prefilter (default): one regex pass finds the import statements outside strings and comments and only
+  those statements are given to ``ast.parse``. About ten times cheaper than parsing the whole file, and a
+  syntax error elsewhere in the file (Python 2 ``print``, a broken cell) cannot hide the imports.
+* full: ``ast.parse`` of the whole source, falling back to the prefilter when it fails. Kept as the
+  reference the prefilter is checked against (tests, benchmark).
+
+``method`` says how the imports were obtained: ``ast`` / ``notebook_ast`` (every import statement was
+parsed by ``ast``), ``line_fallback`` (some statement or, in full mode, the whole file did not parse and
+a regex read the names), ``skipped_too_large`` (not read at all), ``empty`` (no code). ``error`` is set
+exactly when the method is ``line_fallback`` or ``skipped_too_large`` and says why.
+"""
+
+from __future__ import annotations
+
+import ast
+import codecs
+import json
+import keyword
+import re
+import sys
+import warnings
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+# Above this a source is not read at all: generated files or notebooks full of embedded outputs that size
+# carry no more imports, and a worker must not hold hundreds of MB for one blob.
+MAX_SOURCE_BYTES = 16 * 1024 * 1024
+# Above this even full mode uses the prefilter: the AST of a multi-MB file costs tens of MB and seconds.
+FULL_PARSE_MAX_BYTES = 2 * 1024 * 1024
+
+METHODS = ("ast", "notebook_ast", "line_fallback", "skipped_too_large", "empty")
+
+# Python 2 standard-library modules: old training code imports them and they are no more third-party
+# than their Python 3 successors. sys.stdlib_module_names only knows the running interpreter's stdlib.
+_PY2_STDLIB = frozenset(
+    """__builtin__ BaseHTTPServer CGIHTTPServer ConfigParser Cookie HTMLParser Queue ScrolledText
+    SimpleHTTPServer SimpleXMLRPCServer SocketServer StringIO Tix Tkinter UserDict UserList UserString
+    anydbm commands cPickle cStringIO cookielib copy_reg dbhash dircache dummy_thread exceptions
+    htmlentitydefs httplib md5 mimetools new popen2 repr rfc822 robotparser sets sha thread tkMessageBox
+    urllib2 urlparse whichdb xmlrpclib""".split()
+)
+STDLIB_MODULES = frozenset(sys.stdlib_module_names) | {"__future__", "__main__"} | _PY2_STDLIB
+
+_DYNAMIC_IMPORT_FUNCS = frozenset({"__import__", "import_module"})
+
+# One left-to-right pass, like a tokenizer: comments and string literals are consumed whole so that an
+# "import" inside a docstring or a comment is never taken for a statement. Possessive quantifiers keep
+# the pass linear even on unterminated strings.
+_ws = r"(?:[ \t]|\\\n)"  # blanks, including backslash line continuations
+_SCAN = re.compile(
+    rf"""
+      \#[^\n]*+
+    | \"\"\"(?:[^"\\]++|\\[\s\S]|"(?!""))*+\"\"\"
+    | '''(?:[^'\\]++|\\[\s\S]|'(?!''))*+'''
+    | "(?:[^"\\\n]++|\\[\s\S])*+"
+    | '(?:[^'\\\n]++|\\[\s\S])*+'
+    | (?P<stmt>
+          \bimport{_ws}++(?:[^\n\\;#]++|\\\n)*+
+        | \bfrom\b(?:[^\n\\;#]|\\\n)*?\bimport\b{_ws}*+   # also "from.x import y", "from .import y"
+          # parenthesised names, comments allowed inside; an unclosed "(" stops at the next import
+          (?: \((?:[^)#i]++|i(?!mport\b)|\#[^\n]*+)*+\)
+            | (?:[^\n\\;#]++|\\\n)*+ )
+      )
+    | \b(?:__import__|import_module)\s*+\(\s*+(?:name\s*+=\s*+)?+
+      (?P<quote>["'])(?P<dynamic>[\w.]++)(?P=quote)\s*+[,)]
+    """,
+    re.VERBOSE,
+)
+
+# IPython syntax that is not Python: line magics, shell escapes (also `x = !ls`), `obj?` help.
+_MAGIC_LINE = re.compile(
+    r"^([ \t]*)(?:[%!].*|\?{1,2}[\w.]+[ \t]*|[\w.]+\?{1,2}[ \t]*|[\w, \t]+=[ \t]*[%!].*)$", re.MULTILINE
+)
+_JSON_STRING = re.compile(r'"(?:[^"\\\n]++|\\.)*+"')
+_IMPORT_LINE = re.compile(r"[ \t]*(?:import|from)[ \t]+[\w.]")
+# Cell magics whose body is another language: the cell is not Python at all.
+_FOREIGN_CELL_MAGICS = frozenset(
+    "bash sh script html javascript js latex markdown svg perl ruby sql R cmd powershell system sx".split()
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ImportResult:
+    modules: tuple[str, ...]  # sorted, unique top-level third-party module names
+    method: str  # one of METHODS
+    error: str | None = None  # why the method is line_fallback / skipped_too_large
+
+
+@dataclass(slots=True)
+class _Found:
+    """Module names gathered from one unit of code, and the first reason a regex had to stand in."""
+
+    names: set[str]
+    fallback: str | None = None
+
+
+def extract_imports(source: str | bytes | None, path: str | None = None, *, prefilter: bool = True) -> ImportResult:
+    """The third-party modules ``source`` imports. ``path`` (``train.py``, ``nb.ipynb``) tells notebooks apart."""
+    try:
+        if not source:
+            return ImportResult((), "empty")
+        size = _utf8_size(source)
+        if size > MAX_SOURCE_BYTES:
+            return ImportResult((), "skipped_too_large", f"{size} bytes > {MAX_SOURCE_BYTES}")
+        text = _normalise(source)
+        if _looks_like_notebook(text, path):
+            return _extract_notebook(text, prefilter)
+        if not text.strip():
+            return ImportResult((), "empty")
+        return _result(_extract_code(text, prefilter), "ast")
+    except Exception as exc:  # noqa: BLE001 - a bug or a hostile input must cost one blob, not the batch
+        return ImportResult((), "line_fallback", f"extractor failed: {type(exc).__name__}: {exc}")
+
+
+def third_party(names: Iterable[str]) -> tuple[str, ...]:
+    """Sorted unique top-level modules of absolute module names, without the standard library."""
+    tops = {name.split(".", 1)[0] for name in names if name and not name.startswith(".")}
+    return tuple(sorted(t for t in tops if t.isidentifier() and not keyword.iskeyword(t) and t not in STDLIB_MODULES))
+
+
+def _result(found: _Found, parsed_method: str) -> ImportResult:
+    method = "line_fallback" if found.fallback else parsed_method
+    return ImportResult(third_party(found.names), method, found.fallback)
+
+
+# --- decoding ---------------------------------------------------------------------------------------
+
+
+def _utf8_size(source: str | bytes) -> int:
+    if isinstance(source, bytes) or source.isascii():
+        return len(source)
+    return len(source.encode("utf-8", "surrogatepass"))
+
+
+def _normalise(source: str | bytes) -> str:
+    """Text ready for the parser: no BOM, no NUL, no lone surrogate, ``\\n`` line ends."""
+    text = _decode(source) if isinstance(source, bytes) else source
+    text = text.removeprefix("\ufeff")
+    if "\x00" in text:  # a file truncated by a crash is padded with NULs; they are never Python
+        text = text.replace("\x00", "")
+    if "\r" in text:  # the scanner's statement ends and the per-line magics rely on "\n"
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if not text.isascii():
+        # ast.parse re-encodes to UTF-8 and fails on surrogates (from surrogateescape'd input).
+        text = text.encode("utf-8", "replace").decode("utf-8")
+    return text
+
+
+def _decode(data: bytes) -> str:
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return data.decode("utf-16", "replace")
+    try:
+        return data.decode("utf-8")  # also accepts (and keeps) a UTF-8 BOM, removed by _normalise
+    except UnicodeDecodeError:
+        pass
+    codec = _declared_encoding(data)
+    if codec:
+        return data.decode(codec, "replace")
+    # Latin-1 maps every byte, so identifiers (ASCII) survive whatever the real 8-bit encoding was.
+    return data.decode("latin-1")
+
+
+def _declared_encoding(data: bytes) -> str | None:
+    """The PEP 263 ``coding:`` cookie of the first two lines, if it names a known codec."""
+    for line in data.split(b"\n", 2)[:2]:
+        match = re.match(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)", line)
+        if match:
+            try:
+                return codecs.lookup(match.group(1).decode("ascii")).name
+            except LookupError:
+                return None
+    return None
+
+
+# --- scripts ----------------------------------------------------------------------------------------
+
+
+def _extract_code(text: str, prefilter: bool) -> _Found:
+    if prefilter or len(text) > FULL_PARSE_MAX_BYTES:
+        return _scan(text)
+    try:
+        tree = _parse(text)
+    except Exception as exc:  # noqa: BLE001 - SyntaxError, RecursionError, MemoryError, ValueError...
+        found = _scan(text)
+        found.fallback = _describe(exc)  # the whole file's error says more than a statement's
+        return found
+    return _Found(_names_in_tree(tree))
+
+
+def _scan(text: str) -> _Found:
+    """The prefilter: import statements found by the scanner, each parsed by ``ast`` (regex if it fails)."""
+    if "import" not in text:  # the fast exit for most notebook cells and small modules
+        return _Found(set())
+    statements: list[re.Match[str]] = []
+    names: set[str] = set()
+    for match in _SCAN.finditer(text):
+        if match.group("stmt"):
+            statements.append(match)
+        elif match.group("dynamic"):
+            names.add(match.group("dynamic"))
+    found = _Found(names)
+    if statements:
+        _parse_statements(text, statements, found)
+    return found
+
+
+def _parse_statements(text: str, statements: list[re.Match[str]], found: _Found) -> None:
+    # One parse for all statements is cheapest; only if it fails is each one parsed on its own, so that
+    # one malformed statement falls back to the regex alone.
+    try:
+        found.names |= _names_in_tree(_parse("\n".join(m.group("stmt") for m in statements)))
+        return
+    except Exception:  # noqa: BLE001 - narrowed down statement by statement below
+        pass
+    for match in statements:
+        statement = match.group("stmt")
+        try:
+            found.names |= _names_in_tree(_parse(statement))
+        except Exception as exc:  # noqa: BLE001
+            found.names.update(_names_by_regex(statement))
+            if not found.fallback:
+                found.fallback = _describe(exc, first_line=text.count("\n", 0, match.start()) + 1)
+
+
+def _parse(code: str) -> ast.Module:
+    # User code is full of invalid escapes ("\d" in a non-raw string): the parser's warnings about them
+    # would flood a worker's stderr, once per file, and tell the report nothing.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return ast.parse(code)
+
+
+def _names_in_tree(tree: ast.AST) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level == 0 and node.module:  # level > 0: relative, the project's own code
+                names.add(node.module)
+        elif isinstance(node, ast.Call):
+            dynamic = _dynamic_import(node)
+            if dynamic:
+                names.add(dynamic)
+    return names
+
+
+def _dynamic_import(call: ast.Call) -> str | None:
+    """``"x.y"`` of ``importlib.import_module("x.y")`` / ``__import__("x.y")``: a string literal only."""
+    func = call.func
+    name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
+    if name not in _DYNAMIC_IMPORT_FUNCS:
+        return None
+    arg = call.args[0] if call.args else next((kw.value for kw in call.keywords if kw.arg == "name"), None)
+    if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+        return arg.value
+    return None
+
+
+def _names_by_regex(statement: str) -> list[str]:
+    """Module names of one import statement ``ast`` rejected (a typo, an unclosed parenthesis)."""
+    statement = statement.replace("\\\n", " ")
+    if statement.startswith("from"):
+        match = re.match(r"from\s+([\w.]+)", statement)
+        return [match.group(1)] if match else []
+    parts = statement[len("import") :].split(",")
+    return [m.group(1) for m in (re.match(r"\s*\(?\s*([\w.]+)", part) for part in parts) if m]
+
+
+def _describe(exc: BaseException, first_line: int = 1) -> str:
+    """``SyntaxError: msg (line N)``, N counted in the file even when only one statement was parsed."""
+    if isinstance(exc, SyntaxError) and exc.lineno:
+        return f"{type(exc).__name__}: {exc.msg} (line {first_line + exc.lineno - 1})"
+    return f"{type(exc).__name__}: {exc}"[:300]
+
+
+# --- notebooks --------------------------------------------------------------------------------------
+
+
+def _looks_like_notebook(text: str, path: str | None) -> bool:
+    if path is not None:
+        return path.lower().endswith(".ipynb")
+    head = text.lstrip()[:1]
+    return head == "{" and ('"cells"' in text or '"worksheets"' in text)
+
+
+def _extract_notebook(text: str, prefilter: bool) -> ImportResult:
+    try:
+        cells = _code_cells(json.loads(text))
+    except (ValueError, TypeError, AttributeError) as exc:
+        if not text.lstrip().startswith("{"):  # named .ipynb but plain Python
+            return _result(_extract_code(text, prefilter), "ast")
+        return _salvage_notebook(text, exc, prefilter)
+    if cells is None:  # JSON, but not a notebook (path was None): read it as Python
+        return _result(_extract_code(text, prefilter), "ast")
+    found = _Found(set())
+    any_code = False
+    for index, cell in enumerate(cells):
+        code = _python_of_cell(cell)
+        if code is None or not code.strip():
+            continue
+        any_code = True
+        # Cell by cell, as Jupyter compiles them: a broken cell falls back alone.
+        cell_found = _extract_code(code, prefilter)
+        found.names |= cell_found.names
+        if cell_found.fallback and not found.fallback:
+            found.fallback = f"code cell {index}: {cell_found.fallback}"
+    if not any_code:
+        return ImportResult((), "empty")
+    return _result(found, "notebook_ast")
+
+
+def _code_cells(notebook: object) -> list[str] | None:
+    """Source of each code cell (nbformat 4 ``cells[].source``, nbformat 3 ``worksheets[].cells[].input``)."""
+    if not isinstance(notebook, dict):
+        return None
+    if "cells" in notebook:
+        cells, key = notebook["cells"], "source"
+    elif "worksheets" in notebook:
+        cells, key = [c for ws in notebook["worksheets"] for c in ws.get("cells", [])], "input"
+    else:
+        return None
+    sources = []
+    for cell in cells:
+        if isinstance(cell, dict) and cell.get("cell_type") == "code":
+            source = cell.get(key) or ""
+            sources.append("".join(map(str, source)) if isinstance(source, list) else str(source))
+    return sources
+
+
+def _python_of_cell(cell: str) -> str | None:
+    """The cell as Python: magics and shell lines become ``pass``; None for a cell in another language."""
+    cell = cell.replace("\r\n", "\n").replace("\r", "\n")
+    first, _, rest = cell.lstrip().partition("\n")
+    if first.startswith("%%"):
+        magic, _, argument = first[2:].partition(" ")
+        target = (argument.split() or [""])[-1]
+        # %%writefile train.py writes code the notebook then runs; %%writefile requirements.txt does not.
+        if magic in _FOREIGN_CELL_MAGICS or (magic in ("writefile", "file") and not target.endswith(".py")):
+            return None
+        cell = rest
+    # `pass` rather than nothing keeps an indented block that only held a magic syntactically valid.
+    return _MAGIC_LINE.sub(lambda m: m.group(1) + "pass", cell)
+
+
+def _salvage_notebook(text: str, exc: Exception, prefilter: bool) -> ImportResult:
+    """A truncated or mangled notebook: its JSON string literals that read as import lines, as code.
+
+    Only import-looking lines are kept: the literals also hold markdown prose and outputs, where
+    "we import the data" must not count.
+    """
+    lines = []
+    for literal in _JSON_STRING.finditer(text):
+        try:
+            line = json.loads(literal.group(0))
+        except ValueError:
+            continue
+        if _IMPORT_LINE.match(line):
+            lines.append(line.strip())
+    found = _extract_code("\n".join(lines), prefilter)
+    return ImportResult(third_party(found.names), "line_fallback", f"invalid notebook JSON: {exc}"[:300])

@@ -1,0 +1,1 @@
+# classic Mac OS line endings (lone CR)import numpy as npimport scipy.iodef f():    import h5py    return np
