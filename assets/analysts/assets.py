@@ -14,6 +14,7 @@ import time
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
+from orchestration.automation import follows_its_quarter
 from orchestration.partitions import context_quarters, quarterly_partitions
 from orchestration.project import dbt_project
 from orchestration.resources import WAREHOUSE_POOL, AnalystsFolder, Warehouse
@@ -44,6 +45,8 @@ MART_KEYS = [k for k in PUBLISHED_KEYS if k.path[0] == "marts"]
     # the UI, not a backfill of mixed partitioning); each publication holds every quarter built.
     partitions_def=quarterly_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
+    # Marts rebuilt by automation (late data, a changed lookup table) are published too.
+    automation_condition=follows_its_quarter(),
     pool=WAREHOUSE_POOL,  # it reads the warehouse
     description=(
         f"Every mart and lookup table copied into `<data>/analysts/{COPY_FILE}` (dbt descriptions "

@@ -20,8 +20,9 @@ MART_NODES = [n for n in MANIFEST["nodes"].values() if n["resource_type"] == "mo
 @pytest.mark.parametrize("key", KEYS, ids=lambda k: k.to_user_string())
 def test_every_asset_has_group_owner_kind_and_description(key):
     node = GRAPH.get(key)
-    # Groups mirror the folders: the first part of the key names the layer.
-    assert node.group_name == {"raw": "raw_activity"}.get(key.path[0], key.path[0])
+    # Groups mirror the folders: the first part of the key names the layer (the import into the
+    # landing zone and the raw tables are both "raw activity").
+    assert node.group_name == {"raw": "raw_activity", "landing": "raw_activity"}.get(key.path[0], key.path[0])
     assert node.owners, "owners"
     assert node.kinds, "kinds"
     assert node.description and len(node.description.strip()) > 20, "description"
@@ -29,7 +30,7 @@ def test_every_asset_has_group_owner_kind_and_description(key):
 
 def test_layers_are_all_present():
     groups = {GRAPH.get(k).group_name for k in KEYS}
-    assert {"raw_activity", "reference", "staging", "intermediate", "marts", "charts", "analysts"} <= groups
+    assert {"raw_activity", "reference", "staging", "intermediate", "marts", "charts", "report", "analysts"} <= groups
 
 
 def test_every_dbt_test_of_a_model_or_seed_is_an_asset_check():
