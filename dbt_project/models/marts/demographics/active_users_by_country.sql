@@ -1,9 +1,5 @@
 -- Active users per quarter and country, with the country's region (the rise of Asia).
-{{ config(
-    materialized='incremental',
-    incremental_strategy='append',
-    pre_hook="{{ delete_report_window() }}",
-) }}
+{{ config(**quarterly_incremental_config()) }}
 
 with activity as (
     select * from {{ ref('int_user_quarter_activity') }}
@@ -35,8 +31,9 @@ select
     coalesce(countries.region, 'Unknown') as region,
     coalesce(countries.subregion, 'Unknown') as subregion,
     count(distinct located.user_id) as active_users,
-    sum(located.runs) as runs,
+    -- bigint on every adapter (DuckDB sums integers to hugeint).
+    cast(sum(located.runs) as bigint) as runs,
     sum(located.training_hours) as training_hours
 from located
 left join countries on located.country_code = countries.country_code
-group by all
+group by 1, 2, 3, 4, 5, 6

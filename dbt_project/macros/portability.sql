@@ -1,0 +1,72 @@
+{#- SQL that DuckDB and Spark spell differently, one macro per idea (docs/spark.md).
+    `default__` is DuckDB's spelling (the primary target); `spark__` is Spark SQL's. -#}
+
+{#- The whole string matches the regular expression (no implicit anchoring differences). -#}
+{% macro regexp_full_match(expr, pattern) -%}
+    {{ return(adapter.dispatch('regexp_full_match', 'stateofml')(expr, pattern)) }}
+{%- endmacro %}
+
+{% macro default__regexp_full_match(expr, pattern) -%}
+    regexp_full_match({{ expr }}, '{{ pattern }}')
+{%- endmacro %}
+
+{% macro spark__regexp_full_match(expr, pattern) -%}
+    ({{ expr }} rlike '^(?:{{ pattern }})$')
+{%- endmacro %}
+
+{#- An empty list of the given element type (`integer`, `string`), to coalesce null lists. -#}
+{% macro empty_list(element_type) -%}
+    {{ return(adapter.dispatch('empty_list', 'stateofml')(element_type)) }}
+{%- endmacro %}
+
+{% macro default__empty_list(element_type) -%}
+    cast([] as {{ element_type }}[])
+{%- endmacro %}
+
+{% macro spark__empty_list(element_type) -%}
+    cast(array() as array<{{ element_type }}>)
+{%- endmacro %}
+
+{#- The list holds the value. -#}
+{% macro list_contains(list, value) -%}
+    {{ return(adapter.dispatch('list_contains', 'stateofml')(list, value)) }}
+{%- endmacro %}
+
+{% macro default__list_contains(list, value) -%}
+    list_contains({{ list }}, {{ value }})
+{%- endmacro %}
+
+{% macro spark__list_contains(list, value) -%}
+    array_contains({{ list }}, {{ value }})
+{%- endmacro %}
+
+{#- Number of elements of a list (0 for an empty list). -#}
+{% macro list_length(list) -%}
+    {{ return(adapter.dispatch('list_length', 'stateofml')(list)) }}
+{%- endmacro %}
+
+{% macro default__list_length(list) -%}
+    len({{ list }})
+{%- endmacro %}
+
+{% macro spark__list_length(list) -%}
+    size({{ list }})
+{%- endmacro %}
+
+{#- A date or timestamp formatted with strftime codes (%Y, %m, %d, %H): DuckDB's strftime;
+    on Spark the codes are translated to a datetime pattern. Only these four codes. -#}
+{% macro format_date(expr, format) -%}
+    {{ return(adapter.dispatch('format_date', 'stateofml')(expr, format)) }}
+{%- endmacro %}
+
+{% macro default__format_date(expr, format) -%}
+    strftime({{ expr }}, '{{ format }}')
+{%- endmacro %}
+
+{% macro spark__format_date(expr, format) -%}
+    {%- set pattern = format | replace('%Y', 'yyyy') | replace('%m', 'MM') | replace('%d', 'dd') | replace('%H', 'HH') -%}
+    {%- if '%' in pattern -%}
+        {{ exceptions.raise_compiler_error("format_date on Spark knows %Y %m %d %H only, got '" ~ format ~ "'") }}
+    {%- endif -%}
+    date_format({{ expr }}, '{{ pattern }}')
+{%- endmacro %}
