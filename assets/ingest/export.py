@@ -36,6 +36,7 @@ def export_parquet(conn: duckdb.DuckDBPyConnection, tables: list[tuple[str, str]
         folder = Path(out_dir) / schema / table
         folder.mkdir(parents=True, exist_ok=True)
         target = folder / "data.parquet"
-        conn.execute(f"copy (select * from {schema}.{table}) to '{target}' (format parquet, compression zstd)")
+        path = str(target).replace("'", "''")
+        conn.execute(f"copy (select * from {schema}.{table}) to '{path}' (format parquet, compression zstd)")
         counts[f"{schema}.{table}"] = conn.execute(f"select count(*) from {schema}.{table}").fetchone()[0]
     return counts

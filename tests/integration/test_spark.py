@@ -6,7 +6,7 @@ same vars (seeds, models, data tests), then the incremental models run again (th
 insert_overwrite path) and every mart is compared with DuckDB's, row by row.
 
 Spark runs in local mode in the dbt process (dbt-spark `session`), with its warehouse and Derby
-metastore under tmp_path; Derby allows one JVM at a time, so the steps run one after another.
+metastore under tmp_path (Derby allows one JVM at a time).
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ import datetime as dt
 import json
 import math
 import os
-import subprocess
 import time
 from pathlib import Path
 
@@ -25,7 +24,7 @@ import pytest
 from assets.ingest.export import dbt_sources, export_parquet
 from orchestration.partitions import dbt_vars_for_window
 from orchestration.project import PROJECT_ROOT, dbt_project
-from orchestration.resources import WAREHOUSE_FILE, Warehouse, dbt_executable
+from orchestration.resources import WAREHOUSE_FILE, Warehouse
 from stateofml.quarters import Quarter
 from tests.integration.test_walking_skeleton import run_partition
 from tests.landing_builder import tiny_world
@@ -58,19 +57,26 @@ def duckdb_world(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def spark_build(duckdb_world, tmp_path_factory):
-    """dbt on Spark: register the raw Parquet, build the quarter, rerun the incremental models."""
+def spark(duckdb_world, tmp_path_factory):
+    """dbt on Spark: register the raw Parquet, build the quarter, rerun the incremental models;
+    then the Spark session those dbt invocations ran in, to read the marts through its catalog.
+
+    dbt runs in this process (dbtRunner, the API behind the `dbt` command): dbt-spark's session
+    method then starts one local Spark JVM for all three invocations and the reads, instead of
+    one per step (starting a JVM and opening the metastore is most of the cost).
+    """
     _, parquet = duckdb_world
     root = tmp_path_factory.mktemp("spark")
     spark_dir = root / "spark"
     (spark_dir / "tmp").mkdir(parents=True)
     env = {
-        **os.environ,
         "STATEOFML_SPARK_DIR": str(spark_dir),
         # Spark binds its driver to loopback, never to the machine's other addresses.
         "SPARK_LOCAL_IP": "127.0.0.1",
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
     common = ["--project-dir", str(PROJECT_ROOT / "dbt_project"), "--profiles-dir", str(PROJECT_ROOT / "dbt_project"),
               "--target", "spark",
               # Never the repo's target/ (Dagster loads that manifest) nor its logs/.
@@ -81,38 +87,27 @@ def spark_build(duckdb_world, tmp_path_factory):
         "build": ["build", *vars_],
         "incremental_rerun": ["run", "--select", "config.materialized:incremental", *vars_],
     }
-    seconds = {}
-    for name, args in steps.items():
-        t0 = time.monotonic()
-        result = subprocess.run([dbt_executable(), *args, *common], cwd=root, env=env, capture_output=True, text=True)
-        seconds[name] = round(time.monotonic() - t0, 1)
-        assert result.returncode == 0, f"dbt {name} on Spark failed:\n{result.stdout[-6000:]}\n{result.stderr[-3000:]}"
-    print(f"spark timings (s): {seconds}")
-    return spark_dir, seconds
-
-
-@pytest.fixture(scope="module")
-def spark(spark_build):
-    """A Spark session on the metastore dbt wrote (the same settings as profiles.yml's target)."""
-    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    from dbt.cli.main import dbtRunner
     from pyspark.sql import SparkSession
 
-    spark_dir, _ = spark_build
-    session = (
-        SparkSession.builder.enableHiveSupport()
-        .master("local[2]")
-        .config("spark.sql.warehouse.dir", str(spark_dir / "warehouse"))
-        .config("spark.hadoop.javax.jdo.option.ConnectionURL",
-                f"jdbc:derby:;databaseName={spark_dir / 'metastore_db'};create=false")
-        .config("spark.driver.extraJavaOptions", f"-Dderby.system.home={spark_dir}")
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.ui.enabled", "false")
-        .getOrCreate()
-    )
     try:
+        seconds = {}
+        for name, args in steps.items():
+            t0 = time.monotonic()
+            result = dbtRunner().invoke([*args, *common])
+            seconds[name] = round(time.monotonic() - t0, 1)
+            failed = [r.node.name for r in (getattr(result.result, "results", None) or []) if r.status in ("error", "fail")]
+            assert result.success, f"dbt {name} on Spark failed: {result.exception or failed}"
+        print(f"spark timings (s): {seconds}")
+        session = SparkSession.builder.getOrCreate()  # the one dbt started: same JVM, same settings
         yield session
-    finally:
         session.stop()
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 
 def normalized(rows: list[dict]) -> list[tuple]:
