@@ -3,20 +3,43 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import shlex
 import shutil
+import socket
 import subprocess
 import sys
+import textwrap
+import threading
 import time
+import uuid
+import webbrowser
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
+from assets.report.paths import page_path
 from stateofml.quarters import Quarter, parse_quarter_range
 
 from .project import PROJECT_ROOT
 
-EPILOG = "Paths: --data-dir (default $STATEOFML_DATA_DIR or ./data) holds landing/, warehouse/, reports/, dagster_home/."
+EPILOG = """\
+Paths: --data-dir (default $STATEOFML_DATA_DIR or ./data) holds landing/, warehouse/, reports/,
+analysts/, dagster_home/ and dropbox/wandb/ (the folder the UI's sensor watches for real run folders).
+
+examples:
+  stateofml simulate --start 2020Q1 --end 2022Q4 --scale 0.001   # a small simulated landing zone
+  stateofml materialize 2020Q1:2022Q4                             # every quarter, as one run
+  stateofml import-runs ~/project/wandb --users-file users.csv    # real run folders -> landing zone
+  stateofml report --year 2022 --open                             # the year's report page
+  stateofml ui                                                    # the Dagster UI on http://127.0.0.1:3000
+Run `stateofml COMMAND --help` for a command's options."""
+
+
+def _wrap(text: str) -> str:
+    """Descriptions wrapped by hand: the raw formatter (kept for the examples) does not wrap."""
+    return textwrap.fill(text, 92)
 
 
 class CliError(Exception):
@@ -41,10 +64,19 @@ def _quarters(text: str) -> list[Quarter]:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def _dbt_sources_mtime() -> float:
+    root = PROJECT_ROOT / "dbt_project"
+    files = [root / "dbt_project.yml", root / "profiles.yml"]
+    for folder in ("models", "macros", "seeds", "tests"):
+        files += [p for p in (root / folder).rglob("*") if p.is_file()]
+    return max(p.stat().st_mtime for p in files if p.exists())
+
+
 def ensure_manifest(force: bool = False) -> Path:
-    """dbt's manifest must exist before the definitions import (@dbt_assets reads it)."""
+    """dbt's manifest must exist, and be newer than the dbt files, before the definitions import
+    (@dbt_assets reads it); a stale one would name models that no longer exist."""
     manifest = PROJECT_ROOT / "dbt_project" / "target" / "manifest.json"
-    if force or not manifest.exists():
+    if force or not manifest.exists() or manifest.stat().st_mtime < _dbt_sources_mtime():
         from .resources import dbt_executable
 
         result = subprocess.run(
@@ -101,26 +133,233 @@ def cmd_materialize(args) -> int:
     from dagster import DagsterInstance
 
     from .definitions import build_definitions
+    from .jobs import QUARTERLY, REFERENCE
     from .resources import build_resources
 
     defs = build_definitions(build_resources(data))
+    progress = not args.quiet
     with DagsterInstance.get() as instance:
         t0 = time.monotonic()
         print(f"[1/2] reference data (profiles, lookup tables) -> {data / 'warehouse'}")
-        defs.resolve_job_def("reference_data").execute_in_process(instance=instance)
-        print(f"[2/2] quarters {quarters[0]}..{quarters[-1]} as one run (ingestion, dbt, charts)")
-        result = defs.resolve_job_def("state_of_ml_quarterly").execute_in_process(
-            instance=instance,
-            tags={
-                "dagster/asset_partition_range_start": quarters[0].partition_key,
-                "dagster/asset_partition_range_end": quarters[-1].partition_key,
-            },
-        )
-        print(f"done in {time.monotonic() - t0:.1f}s: {'success' if result.success else 'FAILED'}")
+        logs = data / "logs"
+        ok = run_job(defs, "reference_data", REFERENCE, instance, quarters=1, progress=progress, log_dir=logs)
+        if ok:
+            print(f"[2/2] quarters {quarters[0]}..{quarters[-1]} as one run (ingestion, dbt, charts, report page)")
+            ok = run_job(
+                defs, "state_of_ml_quarterly", QUARTERLY, instance, quarters=len(quarters), progress=progress,
+                log_dir=logs, tags={
+                    "dagster/asset_partition_range_start": quarters[0].partition_key,
+                    "dagster/asset_partition_range_end": quarters[-1].partition_key,
+                },
+            )
+        print(f"done in {time.monotonic() - t0:.1f}s: {'success' if ok else 'FAILED'}")
     reports = data / "reports"
     print(f"warehouse: {data / 'warehouse' / 'stateofml.duckdb'}")
+    print(f"analysts:  {data / 'analysts' / 'stateofml.duckdb'} (query it while the pipeline runs)")
     print(f"charts:    {reports / quarters[-1].compact / 'charts'}")
+    print(f"report:    {page_path(reports, quarters[-1].year)}")
+    if not ok:
+        print(f"run logs:  `stateofml ui` (DAGSTER_HOME={os.environ['DAGSTER_HOME']}), Runs tab")
+    return 0 if ok else 1
+
+
+def _failure_reason(event) -> str:
+    """The innermost error of a step failure (the user's exception, not Dagster's wrapper)."""
+    error = event.step_failure_data.error if event.step_failure_data else None
+    while error is not None and error.cause is not None:
+        error = error.cause
+    return error.message.strip() if error is not None else (event.message or "failed")
+
+
+def run_job(defs, name: str, selection, instance, *, quarters: int, progress: bool, log_dir: Path,
+            tags: dict | None = None) -> bool:
+    """Run a job in this process with a progress bar of asset materializations (one per asset
+    and quarter) and the step being run; failures are printed as they happen. What the steps
+    print (dbt's own log lines) goes to a file under ``log_dir`` instead of over the bar."""
+    from dagster import DagsterEventType
+    from tqdm import tqdm
+
+    keys = selection.resolve(defs.resolve_asset_graph())
+    total = sum(quarters if spec.partitions_def else 1 for spec in defs.resolve_all_asset_specs() if spec.key in keys)
+    run_id = str(uuid.uuid4())
+    done = threading.Event()
+    terminal = sys.stdout
+    bar = tqdm(total=total, unit="asset", desc=f"  {name}", disable=not progress, leave=True, file=terminal)
+    log_dir.mkdir(parents=True, exist_ok=True)
+    log_path = log_dir / f"{name}-{run_id[:8]}.log"
+    materialized = [0]  # counted here: a disabled bar counts nothing
+    watched = {DagsterEventType.STEP_START, DagsterEventType.ASSET_MATERIALIZATION, DagsterEventType.STEP_FAILURE}
+
+    def follow() -> None:
+        cursor = None
+        while True:
+            stop = done.is_set()  # read once more after the run ended: nothing is missed
+            conn = instance.get_records_for_run(run_id, cursor=cursor, of_type=watched)  # none yet: empty
+            cursor = conn.cursor
+            for rec in conn.records:
+                event = rec.event_log_entry.dagster_event
+                if event.event_type == DagsterEventType.ASSET_MATERIALIZATION:
+                    materialized[0] += 1
+                    bar.update(1)
+                elif event.event_type == DagsterEventType.STEP_START:
+                    bar.set_postfix_str(event.step_key, refresh=True)
+                else:
+                    bar.write(f"  FAILED {event.step_key}: {_failure_reason(event)}", file=terminal)
+            if stop:
+                return
+            done.wait(0.5)
+
+    follower = threading.Thread(target=follow, daemon=True)
+    follower.start()
+    try:
+        with open(log_path, "w") as log, contextlib.redirect_stdout(log):
+            result = defs.resolve_job_def(name).execute_in_process(
+                instance=instance, run_id=run_id, tags=tags, raise_on_error=False,
+                # The bar replaces Dagster's console log; the full log stays in the instance (UI: Runs).
+                run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+            )
+    finally:
+        done.set()
+        follower.join()
+        bar.close()
+    if not progress or not result.success:
+        print(f"  {name}: {materialized[0]}/{total} assets materialized ({'ok' if result.success else 'FAILED'}); log: {log_path}")
+    return result.success
+
+
+def cmd_report(args) -> int:
+    year: int = args.year
+    first, last_closed = Quarter(2020, 1), Quarter.containing(date.today()).previous()
+    if not first.year <= year <= last_closed.year:
+        raise CliError(f"no State of ML report for {year}: reports cover {first.year}..{last_closed.year} "
+                       f"(quarters {first}..{last_closed})")
+    page = page_path(_data_dir(args) / "reports", year)
+    if not page.is_file():
+        last = min(Quarter(year, 4), last_closed)
+        data_dir = f" --data-dir {shlex.quote(args.data_dir)}" if args.data_dir else ""
+        raise CliError(f"the {year} report page has not been built yet ({page}); build it with: "
+                       f"stateofml{data_dir} materialize {Quarter(year, 1)}:{last}")
+    print(page)
+    if args.open:
+        webbrowser.open(page.as_uri())
+    return 0
+
+
+def cmd_docs(args) -> int:
+    data = _data_dir(args)
+    ensure_manifest()
+    dagster_home(data)
+    import dagster as dg
+
+    from assets.analysts.assets import dbt_docs
+
+    from .resources import build_resources
+
+    with dg.DagsterInstance.get() as instance:
+        result = dg.materialize([dbt_docs], resources=build_resources(data), instance=instance)
+    print(f"dbt docs: {data / 'analysts' / 'dbt_docs' / 'index.html'} ({'success' if result.success else 'FAILED'})")
     return 0 if result.success else 1
+
+
+def cmd_import_runs(args) -> int:
+    from assets.sources.wandb_runs import import_runs
+    from stateofml.watch import affected_by_files
+
+    source = Path(args.path).expanduser()
+    if not source.exists():
+        raise CliError(f"no such folder: {source}")
+    users = Path(args.users_file).expanduser() if args.users_file else None
+    if users is not None and not users.is_file():
+        raise CliError(f"no such users file: {users}")
+    landing = Path(args.landing).resolve() if args.landing else _data_dir(args) / "landing"
+    try:
+        report = import_runs(source, landing, users)
+    except ValueError as exc:  # a corrupt import manifest: refused, never silently re-imported
+        raise CliError(str(exc)) from None
+    print(format_import_table(report.rows()))
+    for problem in report.problems:
+        print(f"warning: {problem}")
+    summary = report.summary()
+    print(
+        f"{summary['folders']} run folders: "
+        + ", ".join(f"{summary[s]} {s}" for s in ("imported", "updated", "partial", "skipped", "failed"))
+        + f"; wrote {summary['runs_written']} runs, {summary['code_blobs_written']} code blobs, "
+        f"{summary['users_written']} users into {landing}"
+    )
+    touched = affected_by_files(report.files, landing)
+    last_closed = Quarter.containing(date.today()).previous()
+    closed = [q for q in touched.quarters if Quarter(2020, 1) <= q <= last_closed]
+    if closed:
+        span = closed[0].compact if len(closed) == 1 else f"{closed[0]}:{closed[-1]}"
+        print(f"quarters touched: {', '.join(q.compact for q in touched.quarters)}; next: stateofml materialize {span}")
+    elif touched:
+        print(f"quarters touched: {', '.join(q.compact for q in touched.quarters) or 'none (profiles only)'}")
+    return 1 if summary["failed"] else 0
+
+
+def format_import_table(rows: list[dict]) -> str:
+    """One line per run folder: status, folder, run id, quarter, reason."""
+    header = ("STATUS", "FOLDER", "RUN", "QUARTER", "REASON")
+    lines = [
+        (r["status"], r["folder"], r["run_id"], Quarter.containing(r["created_at"]).compact if r["created_at"] else "-",
+         r["reason"] or "")
+        for r in rows
+    ]
+    widths = [max(len(h), *(len(line[i]) for line in lines)) if lines else len(h) for i, h in enumerate(header[:-1])]
+    fmt = "  ".join(f"{{:<{w}}}" for w in widths) + "  {}"
+    return "\n".join(fmt.format(*line).rstrip() for line in [header, *lines])
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"port must be in 1..65535, got {port}")
+    return port
+
+
+def _venv_bin() -> Path:
+    """The bin folder of this environment (dagster, dbt), also when the venv is not activated."""
+    return Path(sys.prefix) / "bin"
+
+
+def cmd_ui(args) -> int:
+    data = _data_dir(args)
+    try:  # a clear message instead of the webserver's traceback
+        with socket.socket(socket.AF_INET6 if ":" in args.host else socket.AF_INET) as probe:
+            probe.bind((args.host, args.port))
+    except OSError as exc:
+        raise CliError(f"cannot listen on {args.host}:{args.port} ({exc.strerror}); choose another --port or --host") from None
+    dagster = _venv_bin() / "dagster"
+    if not dagster.exists():
+        dagster = Path(shutil.which("dagster") or "dagster")
+    ensure_manifest()
+    home = dagster_home(data)
+    env = {
+        **os.environ,
+        "DAGSTER_HOME": str(home),
+        # The definitions resolve their paths when a run starts: point them at --data-dir.
+        "STATEOFML_DATA_DIR": str(data),
+        # dagster-dbt re-parses the project under `dagster dev` by calling `dbt` from PATH.
+        "PATH": f"{_venv_bin()}{os.pathsep}{os.environ.get('PATH', '')}",
+    }
+    host = f"[{args.host}]" if ":" in args.host else args.host
+    print(f"Dagster UI: http://{host}:{args.port}  (data: {data}, DAGSTER_HOME: {home}; Ctrl-C stops it)", flush=True)
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        print(f"warning: listening on {args.host}: the UI has no login; anyone who can reach it can launch runs",
+              flush=True)
+    cmd = [str(dagster), "dev", "-w", str(PROJECT_ROOT / "workspace.yaml"), "-h", args.host, "-p", str(args.port)]
+    proc = subprocess.Popen(cmd, cwd=PROJECT_ROOT, env=env)
+    try:
+        return proc.wait()
+    except KeyboardInterrupt:  # dagster dev got the same Ctrl-C: let it shut its processes down
+        try:
+            return proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.terminate()
+            return proc.wait()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -128,6 +367,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="stateofml",
         description="State of ML platform: raw activity -> Dagster ingestion -> dbt marts -> charts -> report.",
         epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--data-dir", help="root of landing/, warehouse/, reports/ (default ./data)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -146,9 +386,50 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_simulate)
 
     p = sub.add_parser("materialize", help="materialize a range of quarterly partitions (one run)",
-                       description="Load, model and chart the given quarters: e.g. 2020Q1:2022Q4 or 2022Q4.")
+                       description=_wrap("Load, model and chart the given quarters: e.g. 2020Q1:2022Q4 or 2022Q4. "
+                       "The profiles and lookup tables are refreshed first; the quarters then run as one run."),
+                       epilog="examples:\n  stateofml materialize 2022Q4\n  stateofml materialize 2020Q1:2022Q4\n"
+                       "  stateofml --data-dir /srv/sotml materialize 2022Q1:2022Q4 --quiet\n"
+                       "exit code: 0 success, 1 a run failed (see `stateofml ui`, Runs), 2 usage error",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("quarters", type=_quarters, help="a quarter (2022Q4) or an inclusive range (2020Q1:2022Q4)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_materialize)
+
+    p = sub.add_parser("report", help="print (or open) the path of a year's report page",
+                       description="Print the path of the State of ML page of a year, as built by "
+                                   "`materialize` (one self-contained HTML file that opens offline).")
+    p.add_argument("--year", type=int, required=True, help="the report's year, e.g. 2022")
+    p.add_argument("--open", action="store_true", help="also open the page in the web browser")
+    p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("docs", help="build the dbt docs site into <data-dir>/analysts/dbt_docs/index.html",
+                       description="dbt docs generate --static against the warehouse; one page that opens from disk.")
+    p.set_defaults(func=cmd_docs)
+
+    p = sub.add_parser("import-runs", help="import real wandb run folders into the landing zone",
+                       description=_wrap("Find every run-*/offline-run-* folder under PATH (a wandb/ folder, a project, "
+                       "a single run) and write its runs, code and users into the landing zone. Re-importing "
+                       "skips unchanged folders and updates grown ones (resumed runs). Prints one line per folder."),
+                       epilog="examples:\n  stateofml import-runs ~/project/wandb\n"
+                       "  stateofml import-runs /mnt/runs --users-file users.csv   # username/email -> country, profession\n"
+                       "then: stateofml materialize <the quarters it prints>\n"
+                       "exit code: 0 every folder read, 1 some folders failed (listed), 2 usage error",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("path", help="folder holding wandb run folders (searched at any depth)")
+    p.add_argument("--users-file", help="CSV/JSON/JSONL of user_id, username, email, country_code, profession, industry")
+    p.add_argument("--landing", help="landing-zone folder (default <data-dir>/landing)")
+    p.set_defaults(func=cmd_import_runs)
+
+    p = sub.add_parser("ui", help="start the Dagster UI (dagster dev) on this machine",
+                       description=_wrap("Start `dagster dev -w workspace.yaml` with DAGSTER_HOME under --data-dir, "
+                       "bound to loopback unless --host says otherwise. Schedules and sensors run while it runs."),
+                       epilog="examples:\n  stateofml ui                      # http://127.0.0.1:3000\n"
+                       "  stateofml ui --port 3333\n  stateofml --data-dir /srv/sotml ui",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
+    p.add_argument("--port", type=_port, default=3000, help="port (default 3000)")
+    p.set_defaults(func=cmd_ui)
     return parser
 
 

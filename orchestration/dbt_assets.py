@@ -2,12 +2,23 @@
 
 
 import json
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager
 from typing import Any
 
 import dagster as dg
-from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
+import duckdb
+from dagster_dbt import (
+    DagsterDbtTranslator,
+    DagsterDbtTranslatorSettings,
+    DbtCliInvocation,
+    DbtCliResource,
+    DbtProject,
+    dbt_assets,
+)
 
+from .automation import follows_its_quarter, reload_when_changed
 from .partitions import dbt_vars_for_window, quarterly_partitions
 from .project import dbt_project
 from .resources import WAREHOUSE_POOL, Warehouse
@@ -24,17 +35,99 @@ class StateOfMLTranslator(DagsterDbtTranslator):
         props = self.get_resource_props(manifest, unique_id)
         if props["resource_type"] == "source":
             return spec  # keyed by the source's meta.dagster.asset_key: the raw ingestion assets
-        layer = "reference" if props["resource_type"] == "seed" else props["fqn"][1]
+        seed = props["resource_type"] == "seed"
+        layer = "reference" if seed else props["fqn"][1]
         return spec.replace_attributes(
             key=dg.AssetKey([layer, props["name"]]),
             group_name=layer,
             owners=OWNERS,
+            automation_condition=reload_when_changed() if seed else follows_its_quarter(),
         ).merge_attributes(kinds={"sql"} if props["resource_type"] == "model" else {"csv"})
 
 
 translator = StateOfMLTranslator(
     settings=DagsterDbtTranslatorSettings(enable_asset_checks=True, enable_code_references=False)
 )
+
+Connect = Callable[[], AbstractContextManager[duckdb.DuckDBPyConnection]]
+
+
+def table_metadata(conn: duckdb.DuckDBPyConnection, nodes: list[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Row count (tables only: counting a view runs its whole query) and column schema of each
+    built dbt node, by unique_id, in two queries whatever the number of nodes."""
+    by_relation = {(n["schema"], n.get("alias") or n["name"]): n for n in nodes}
+    if not by_relation:
+        return {}
+    names = [f"{schema}.{name}" for schema, name in by_relation]
+    columns: dict[tuple[str, str], list[dg.TableColumn]] = {}
+    tables: list[tuple[str, str]] = []
+    for schema, name, column, data_type, table_type in conn.execute(
+        """
+        select c.table_schema, c.table_name, c.column_name, c.data_type, t.table_type
+        from information_schema.columns c
+        join information_schema.tables t using (table_catalog, table_schema, table_name)
+        where c.table_catalog = current_database() and c.table_schema || '.' || c.table_name in (select unnest($names))
+        order by c.table_schema, c.table_name, c.ordinal_position
+        """,
+        {"names": names},
+    ).fetchall():
+        described = by_relation[(schema, name)].get("columns", {}).get(column, {})
+        columns.setdefault((schema, name), []).append(
+            dg.TableColumn(column, data_type.lower(), description=described.get("description") or None)
+        )
+        if table_type == "BASE TABLE" and (schema, name) not in tables:
+            tables.append((schema, name))
+    counts: dict[tuple[str, str], int] = {}
+    if tables:
+        union = " union all ".join(
+            f"select '{s}', '{n}', count(*) from \"{s}\".\"{n}\"" for s, n in tables
+        )
+        counts = {(s, n): c for s, n, c in conn.execute(union).fetchall()}
+    metadata = {}
+    for relation, node in by_relation.items():
+        if relation not in columns:
+            continue  # not in the warehouse (a model that failed before creating it)
+        md: dict[str, Any] = {"dagster/column_schema": dg.TableSchema(columns=columns[relation])}
+        if relation in counts:
+            md["dagster/row_count"] = counts[relation]
+        metadata[node["unique_id"]] = md
+    return metadata
+
+
+def stream_with_table_metadata(invocation: DbtCliInvocation, connect: Connect, log) -> Iterator[Any]:
+    """The invocation's Dagster events; each built model or seed with `dagster/row_count` and
+    `dagster/column_schema` read from the warehouse.
+
+    dbt holds the DuckDB file while it runs, so events are buffered until it exits (as
+    dagster-dbt's fetch_row_counts does for DuckDB); then one connection, under the warehouse
+    lock the caller already holds, reads the metadata: no second process, no lock wait.
+    """
+    events, failure = [], None
+    try:
+        events.extend(invocation.stream())
+    except Exception as exc:  # a failed model or test: what was built is still reported, then the error
+        failure = exc
+
+    def unique_id(event) -> str | None:
+        if isinstance(event, dg.Output | dg.AssetMaterialization) and "unique_id" in event.metadata:
+            return event.metadata["unique_id"].value
+        return None
+
+    built = [invocation.manifest["nodes"][uid] for uid in map(unique_id, events) if uid]
+    extra: dict[str, dict[str, Any]] = {}
+    if built:
+        started = time.monotonic()
+        try:
+            with connect() as conn:
+                extra = table_metadata(conn, built)
+            log.info(f"row counts and column schemas of {len(extra)} relations in {time.monotonic() - started:.2f}s")
+        except Exception as exc:  # metadata is a courtesy: never hide dbt's own outcome behind it
+            log.warning(f"no table metadata: {exc}")
+    for event in events:
+        uid = unique_id(event)
+        yield event.with_metadata({**event.metadata, **extra[uid]}) if uid in extra else event
+    if failure is not None:
+        raise failure
 
 
 @dbt_assets(
@@ -46,8 +139,8 @@ translator = StateOfMLTranslator(
 )
 def reference_seeds(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse):
     """Lookup tables (countries, GPUs, libraries): unpartitioned, rebuilt when they change."""
-    with warehouse.dbt_environment():
-        yield from dbt.cli(["seed"], context=context).stream()
+    with warehouse.dbt_environment() as connect:
+        yield from stream_with_table_metadata(dbt.cli(["seed"], context=context), connect, context.log)
 
 
 @dbt_assets(
@@ -66,5 +159,6 @@ def quarterly_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, war
     window = context.partition_time_window
     dbt_vars = dbt_vars_for_window(window.start, window.end)
     context.log.info(f"dbt build for {dbt_vars}")
-    with warehouse.dbt_environment():
-        yield from dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context).stream()
+    with warehouse.dbt_environment() as connect:
+        invocation = dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context)
+        yield from stream_with_table_metadata(invocation, connect, context.log)

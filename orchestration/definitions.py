@@ -3,21 +3,32 @@
 
 import dagster as dg
 
+from assets.analysts.assets import analyst_assets
 from assets.charts.assets import chart_assets
 from assets.ingest.assets import raw_quarterly_assets, raw_users
+from assets.report.assets import state_of_ml_page
+from assets.sources.assets import wandb_run_folders
 
+from .automation import automation_sensor
 from .dbt_assets import quarterly_models, reference_seeds
-from .jobs import quarterly_job, reference_job
+from .jobs import quarter_and_reference_job, quarterly_job, reference_job, wandb_import_job
 from .resources import build_resources
-
+from .schedules import quarter_close_schedule
+from .sensors import landing_zone_sensor, wandb_run_folders_sensor
 
 
 def build_definitions(resources: dict | None = None) -> dg.Definitions:
     """All definitions; tests and the CLI pass resources rooted in their own data folder."""
     return dg.Definitions(
-        assets=[raw_users, *raw_quarterly_assets, reference_seeds, quarterly_models, *chart_assets],
-        jobs=[reference_job, quarterly_job],
+        assets=[wandb_run_folders, raw_users, *raw_quarterly_assets, reference_seeds, quarterly_models,
+                *chart_assets, state_of_ml_page, *analyst_assets],
+        jobs=[reference_job, quarterly_job, quarter_and_reference_job, wandb_import_job],
+        schedules=[quarter_close_schedule],
+        sensors=[landing_zone_sensor, wandb_run_folders_sensor, automation_sensor],
         resources=resources or build_resources(),
+        # Every step that matters holds the one DuckDB warehouse in turn (pool duckdb_warehouse), so
+        # a process per step buys no parallelism and costs a definitions load per step (~5 s each).
+        executor=dg.in_process_executor,
     )
 
 

@@ -1,19 +1,41 @@
-"""Jobs: what the schedule, the CLI and the UI's launchpad run."""
+"""Jobs: what the schedule, the sensors, the CLI and the UI's launchpad run."""
 
 from __future__ import annotations
 
 import dagster as dg
 
+WANDB_IMPORT = dg.AssetSelection.assets(["landing", "wandb_run_folders"])
+REFERENCE = dg.AssetSelection.groups("reference") | dg.AssetSelection.assets(["raw", "users"])
+# The docs site changes with the models, not the data: not rebuilt every quarter.
+DOCS = dg.AssetSelection.assets(["analysts", "dbt_docs"])
+QUARTERLY = dg.AssetSelection.all() - REFERENCE - WANDB_IMPORT - DOCS
+
 # Profiles and lookup tables: unpartitioned inputs every quarter reads.
 reference_job = dg.define_asset_job(
     "reference_data",
-    selection=dg.AssetSelection.groups("reference") | dg.AssetSelection.assets(["raw", "users"]),
+    selection=REFERENCE,
     description="Account profiles snapshot and the dbt seeds (countries, GPUs, libraries).",
 )
 
 # Everything partitioned by quarter, raw files to charts. A range of quarters runs as one run.
 quarterly_job = dg.define_asset_job(
     "state_of_ml_quarterly",
-    selection=dg.AssetSelection.all() - dg.AssetSelection.groups("reference") - dg.AssetSelection.assets(["raw", "users"]),
-    description="One quarter (or a range) of the State of ML report: ingestion, dbt, charts.",
+    selection=QUARTERLY,
+    description="One quarter (or a range) of the State of ML report: ingestion, dbt, charts, the report page.",
+)
+
+# The reference data, then the quarter, in one run: the unpartitioned assets run once, upstream
+# of the quarter's models, so the quarter is never built from yesterday's profiles and a failed
+# profile load stops the quarter instead of racing a separate run.
+quarter_and_reference_job = dg.define_asset_job(
+    "state_of_ml_quarter_and_reference",
+    selection=REFERENCE | QUARTERLY,
+    description="Profiles and lookup tables, then one quarter (or a range): what the quarterly schedule runs.",
+)
+
+# Real run folders from the drop folder into the landing zone (the landing sensor follows).
+wandb_import_job = dg.define_asset_job(
+    "import_wandb_runs",
+    selection=WANDB_IMPORT,
+    description="Import the run folders of the drop folder into the landing zone.",
 )

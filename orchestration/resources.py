@@ -13,8 +13,8 @@ import os
 import shutil
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 import dagster as dg
@@ -55,6 +55,46 @@ class ReportOutputs(dg.ConfigurableResource):
     @property
     def root(self) -> Path:
         return Path(self.path).resolve() if self.path else data_dir() / "reports"
+
+
+class AnalystsFolder(dg.ConfigurableResource):
+    """What analysts read while the pipeline runs: a copy of the marts (a DuckDB file of its own,
+    never locked by the pipeline), the marts as Parquet, and the dbt docs site."""
+
+    path: str = Field(default="", description="Analysts' folder; default <data dir>/analysts.")
+
+    @property
+    def root(self) -> Path:
+        return Path(self.path).resolve() if self.path else data_dir() / "analysts"
+
+
+class RunDropbox(dg.ConfigurableResource):
+    """The drop folder for real run folders (the wandb client's ``wandb/`` trees), watched by the
+    ``wandb_run_folders_sensor`` and imported into the landing zone."""
+
+    path: str = Field(
+        default="",
+        description="Folder to watch; default $STATEOFML_WANDB_DROPBOX, else <data dir>/dropbox/wandb.",
+    )
+    users_file: str = Field(
+        default="",
+        description="Users file (CSV/JSON/JSONL: user_id, username, email, country_code, ...); "
+        "default users.csv, users.json or users.jsonl in the drop folder, if present.",
+    )
+
+    @property
+    def root(self) -> Path:
+        configured = self.path or os.environ.get("STATEOFML_WANDB_DROPBOX")
+        return Path(configured).resolve() if configured else data_dir() / "dropbox" / "wandb"
+
+    @property
+    def users(self) -> Path | None:
+        if self.users_file:
+            return Path(self.users_file).resolve()
+        return next((p for n in USERS_FILE_NAMES if (p := self.root / n).is_file()), None)
+
+
+USERS_FILE_NAMES = ("users.csv", "users.json", "users.jsonl")
 
 
 class LockTimeout(RuntimeError):
@@ -109,17 +149,22 @@ class Warehouse(DuckDBResource):
 
     @contextmanager
     def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        with self.locked():
-            self.temp_directory.mkdir(parents=True, exist_ok=True)
-            conn = self._connect()
-            try:
-                # After connecting: the ICU extension (built in) loads on first use, not in config.
-                conn.execute("set TimeZone = 'UTC'")
-                yield conn
-            finally:
-                conn.close()  # also when the body raised: a leaked connection locks the file
+        with self.locked(), self._connect() as conn:
+            yield conn
 
-    def _connect(self) -> duckdb.DuckDBPyConnection:
+    @contextmanager
+    def _connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A connection, for a caller that already holds the lock."""
+        self.temp_directory.mkdir(parents=True, exist_ok=True)
+        conn = self._open()
+        try:
+            # After connecting: the ICU extension (built in) loads on first use, not in config.
+            conn.execute("set TimeZone = 'UTC'")
+            yield conn
+        finally:
+            conn.close()  # also when the body raised: a leaked connection locks the file
+
+    def _open(self) -> duckdb.DuckDBPyConnection:
         """Connect, retrying with backoff while a process outside our lock (say, an analyst's
         client opened on the warehouse itself) holds DuckDB's own file lock: that is transient.
         Anything else (a corrupt file, bad config) fails at once."""
@@ -144,8 +189,12 @@ class Warehouse(DuckDBResource):
         }
 
     @contextmanager
-    def dbt_environment(self) -> Iterator[None]:
-        """Point dbt's profile (dbt_project/profiles.yml) at this warehouse while the lock is held."""
+    def dbt_environment(self) -> Iterator[Callable[[], AbstractContextManager[duckdb.DuckDBPyConnection]]]:
+        """Point dbt's profile (dbt_project/profiles.yml) at this warehouse while the lock is held.
+
+        Yields a connection factory for use after the dbt process has exited, under the same
+        lock: the file lock is per open file, so get_connection() here would wait for itself.
+        """
         values = {
             "STATEOFML_WAREHOUSE": str(self.path),
             "STATEOFML_DUCKDB_MEMORY_LIMIT": self.memory_limit,
@@ -156,7 +205,7 @@ class Warehouse(DuckDBResource):
             self.temp_directory.mkdir(parents=True, exist_ok=True)
             os.environ.update(values)
             try:
-                yield
+                yield self._connect
             finally:
                 for k, v in saved.items():
                     if v is None:
@@ -184,6 +233,8 @@ def build_resources(data: Path | None = None) -> dict[str, dg.ConfigurableResour
             "landing": LandingZone(),
             "warehouse": Warehouse(),
             "outputs": ReportOutputs(),
+            "analysts": AnalystsFolder(),
+            "dropbox": RunDropbox(),
             "dbt": dbt_cli(),
         }
     data = Path(data).resolve()
@@ -191,5 +242,7 @@ def build_resources(data: Path | None = None) -> dict[str, dg.ConfigurableResour
         "landing": LandingZone(path=str(data / "landing")),
         "warehouse": Warehouse(database=str(data / "warehouse" / WAREHOUSE_FILE)),
         "outputs": ReportOutputs(path=str(data / "reports")),
+        "analysts": AnalystsFolder(path=str(data / "analysts")),
+        "dropbox": RunDropbox(path=str(data / "dropbox" / "wandb")),
         "dbt": dbt_cli(),
     }

@@ -5,15 +5,16 @@ import json
 
 import dagster as dg
 
+from orchestration.automation import follows_its_quarter
 from orchestration.partitions import context_quarters, quarterly_partitions
 from orchestration.resources import WAREHOUSE_POOL, ReportOutputs, Warehouse
 
-from . import demographics
+from . import activity, demographics, hardware
 from .registry import ChartSpec
 from .render import save_chart
 from .theme import use_theme
 
-ALL_CHARTS: list[ChartSpec] = sorted([*demographics.CHARTS], key=lambda c: c.order)
+ALL_CHARTS: list[ChartSpec] = sorted([*activity.CHARTS, *demographics.CHARTS, *hardware.CHARTS], key=lambda c: c.order)
 
 
 def build_chart_asset(spec: ChartSpec) -> dg.AssetsDefinition:
@@ -26,6 +27,7 @@ def build_chart_asset(spec: ChartSpec) -> dg.AssetsDefinition:
         partitions_def=quarterly_partitions,
         backfill_policy=dg.BackfillPolicy.single_run(),
         pool=WAREHOUSE_POOL,
+        automation_condition=follows_its_quarter(),
         description=f"{spec.title} ({spec.section}). Reads {', '.join('marts.' + m for m in spec.marts)}; "
         "the partition's chart shows every quarter up to and including it.",
     )

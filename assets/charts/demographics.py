@@ -1,11 +1,13 @@
-"""Report section "Who uses it": active users by country and region."""
+"""Report section "Who uses it": active users by country and region, profession and industry."""
 
 from __future__ import annotations
 
 import altair as alt
 import pandas as pd
 
-from .registry import ChartSpec, fmt_int
+from .registry import ChartSpec, fmt_int, fmt_share
+from .theme import HEIGHT, WIDTH
+from .three_ways import complete_years, first_last, from_to, grouped_values, label_of, stacked_shares, value
 
 TOP_COUNTRIES = 10
 
@@ -53,6 +55,153 @@ def active_users_by_country_caption(df: pd.DataFrame) -> str:
             f"of {fmt_int(latest['active_users'].sum())}.")
 
 
+# Asia split in its subregions (the talk: China, South Korea, Japan "becoming ascendant").
+SUBREGION_ORDER = ["East Asia", "South Asia", "Southeast Asia", "Western Asia", "Central Asia", "North America",
+                   "Europe", "Latin America & Caribbean", "Africa", "Oceania", "Antarctica"]
+PROFESSIONS = {"academic": "Academic", "corporate": "Corporate", "personal": "Personal / hobbyist", "unknown": "Unknown"}
+
+
+def _known_country_shares(df: pd.DataFrame, by: str) -> pd.DataFrame:
+    """Users / runs / hours per year and ``by`` among users with a known country, with shares
+    (users have one country, so the shares of a year add up to 1)."""
+    known = df[df["country_code"] != "unknown"]
+    g = known.groupby(["year", "year_label", by], as_index=False)[["active_users", "runs", "training_hours"]].sum()
+    totals = g.groupby("year")[["active_users", "runs", "training_hours"]].transform("sum")
+    return g.assign(user_share=g["active_users"] / totals["active_users"],
+                    run_share=g["runs"] / totals["runs"].where(totals["runs"] > 0),
+                    hour_share=g["training_hours"] / totals["training_hours"].where(totals["training_hours"] > 0))
+
+
+def active_users_by_region_chart(df: pd.DataFrame) -> alt.TopLevelMixin:
+    data = _known_country_shares(df, "subregion")
+    order = [r for r in SUBREGION_ORDER if r in set(data["subregion"])]
+    return stacked_shares(data, x="year_label", x_title="Year", category="subregion", category_title="Region",
+                          category_order=order,
+                          title="Share of active users, runs and training hours by region, per year",
+                          subtitle="Users with a known country (from their profile); Asia split in its subregions")
+
+
+def _asia_share(rows: pd.DataFrame) -> float:
+    known = rows[rows["country_code"] != "unknown"]
+    total = known["active_users"].sum()
+    return float(known.loc[known["region"] == "Asia", "active_users"].sum() / total) if total else 0.0
+
+
+def active_users_by_region_caption(df: pd.DataFrame) -> str:
+    known = df[df["country_code"] != "unknown"]
+    if known.empty:
+        return "No active users with a known country yet."
+    leaders = known.sort_values("active_users", ascending=False).groupby("year").head(1)
+    leader_names = leaders["country_name"].unique()
+    every = " every year" if known["year"].nunique() > 1 else ""
+    lead = (f"{leader_names[0]} leads{every}" if len(leader_names) == 1
+            else "leaders: " + ", ".join(f"{r.year_label} {r.country_name}" for r in leaders.sort_values("year").itertuples()))
+    return f"Asia's share of active users: {from_to(known, _asia_share, fmt_share)}; {lead}."
+
+
+def top_countries_by_year_chart(df: pd.DataFrame) -> alt.TopLevelMixin:
+    data = _known_country_shares(df, "country_name")
+    latest = data[data["year"] == data["year"].max()] if not data.empty else data
+    top = latest.nlargest(TOP_COUNTRIES, "active_users")["country_name"].tolist()
+    data = data[data["country_name"].isin(top)]
+    years = sorted(data["year_label"].unique().tolist())
+    return (
+        alt.Chart(data, title=alt.Title(
+            "Share of active users by country, per year",
+            subtitle=f"Top {TOP_COUNTRIES} countries of the latest year, among users with a known country"))
+        .mark_bar()
+        .encode(
+            y=alt.Y("country_name:N", sort=top, title=None),
+            yOffset=alt.YOffset("year_label:O", sort=years),
+            x=alt.X("user_share:Q", title="Share of active users", axis=alt.Axis(format="%")),
+            color=alt.Color("year_label:O", sort=years, title="Year"),
+            tooltip=["year_label", "country_name", alt.Tooltip("active_users:Q", format=","),
+                     alt.Tooltip("user_share:Q", format=".1%")],
+        )
+        .properties(width=WIDTH, height=HEIGHT + 120)
+    )
+
+
+def top_countries_by_year_caption(df: pd.DataFrame) -> str:
+    known = df[df["country_code"] != "unknown"]
+    if known.empty:
+        return "No active users with a known country yet."
+    _, last = first_last(known)
+    top = last.nlargest(5, "active_users")["country_name"].tolist()
+    asian = lambda rows: int((rows.nlargest(TOP_COUNTRIES, "active_users")["region"] == "Asia").sum())
+    return (f"Top countries of {label_of(last)} by active users: {', '.join(top)}. Asian countries in the top "
+            f"{TOP_COUNTRIES}: {from_to(known, asian, str)}.")
+
+
+def users_by_profession_chart(df: pd.DataFrame) -> alt.TopLevelMixin:
+    data = df.assign(profession=df["profession"].map(PROFESSIONS).fillna(df["profession"]))
+    return grouped_values(data, x="year_label", x_title="Year", category="profession", category_title="Profession",
+                          category_order=list(PROFESSIONS.values()),
+                          title="Active users, runs and training hours by profession, per year",
+                          subtitle="Profession from the user's profile; anonymous runs under Unknown")
+
+
+def _growth_by(df: pd.DataFrame, category: str, column: str) -> list[tuple[str, float]]:
+    """(category, last / first) for categories present in the first period, fastest first."""
+    first, last = first_last(df)
+    out = []
+    for cat in first[category].unique():
+        old, new = value(first, column, {category: cat}), value(last, column, {category: cat})
+        if old > 0:
+            out.append((cat, new / old))
+    return sorted(out, key=lambda t: -t[1])
+
+
+def users_by_profession_caption(df: pd.DataFrame) -> str:
+    years = complete_years(df[df["profession"] != "unknown"])
+    if years["year"].nunique() < 2:
+        return "One year loaded: growth by profession needs two."
+    first, last = first_last(years)
+    growth = _growth_by(years, "profession", "active_users")
+    parts = ", ".join(f"{PROFESSIONS.get(p, p).lower()} {g:.1f}x" for p, g in growth)
+    return f"Active users {label_of(first)} -> {label_of(last)}: {parts}."
+
+
+def corporate_users_by_industry_chart(df: pd.DataFrame) -> alt.TopLevelMixin:
+    return stacked_shares(df, x="year_label", x_title="Year", category="industry", category_title="Industry",
+                          title="Corporate active users, runs and training hours by industry, per year (100%)",
+                          subtitle="Corporate users by the industry of their profile; every industry grows, the shares show which grows fastest")
+
+
+def corporate_users_by_industry_caption(df: pd.DataFrame) -> str:
+    named = df[df["industry"] != "Unknown"]
+    if named.empty:
+        return "No corporate users with an industry yet."
+    first, last = first_last(named)
+    top = last.nlargest(1, "active_users").iloc[0]
+    text = f"{top['industry']}: {fmt_share(top['user_share'])} of corporate users in {top['year_label']}"
+    if first["year"].iloc[0] == last["year"].iloc[0]:
+        return text + "."
+    share_growth = _growth_by(named, "industry", "user_share")
+    fastest = share_growth[0][0]
+    return (text + f"; fastest-growing share: {fastest} {fmt_share(value(first, 'user_share', {'industry': fastest}))} "
+            f"({label_of(first)}) -> {fmt_share(value(last, 'user_share', {'industry': fastest}))} ({label_of(last)}).")
+
+
+COUNTRY_BY_YEAR_QUERY = """
+    select year, year_label, quarters_covered, country_code, country_name, region, subregion,
+           active_users, runs, training_hours
+    from marts.active_users_by_country_by_year
+    where year_start < $end
+    order by year, active_users desc
+"""
+
+
+def _by_year(mart: str, columns: str) -> str:
+    return f"""
+    select year, year_label, quarters_covered, {columns}, active_users, runs, training_hours,
+           user_share, run_share, hour_share
+    from marts.{mart}
+    where year_start < $end
+    order by year
+"""
+
+
 CHARTS = [
     ChartSpec(
         name="active_users_by_country",
@@ -73,5 +222,56 @@ CHARTS = [
             "active_users_latest_quarter": int(df[df["quarter_start"] == df["quarter_start"].max()]["active_users"].sum()),
         },
         order=10,
+    ),
+    ChartSpec(
+        name="active_users_by_region",
+        section="Demographics",
+        title="Share of active users, runs and training hours by region, per year",
+        marts=("active_users_by_country_by_year",),
+        query=COUNTRY_BY_YEAR_QUERY,
+        build=active_users_by_region_chart,
+        caption=active_users_by_region_caption,
+        key_numbers=lambda df: {} if df.empty else {
+            "asia_user_share_first_year": round(_asia_share(first_last(df)[0]), 4),
+            "asia_user_share_last_year": round(_asia_share(first_last(df)[1]), 4),
+        },
+        order=11,
+    ),
+    ChartSpec(
+        name="top_countries_by_year",
+        section="Demographics",
+        title="Share of active users by country, per year",
+        marts=("active_users_by_country_by_year",),
+        query=COUNTRY_BY_YEAR_QUERY,
+        build=top_countries_by_year_chart,
+        caption=top_countries_by_year_caption,
+        key_numbers=lambda df: {} if df.empty else {
+            "countries_last_year": int(first_last(df)[1].query("country_code != 'unknown'")["country_code"].nunique()),
+        },
+        order=12,
+    ),
+    ChartSpec(
+        name="users_by_profession",
+        section="Demographics",
+        title="Active users, runs and training hours by profession, per year",
+        marts=("users_by_profession_by_year",),
+        query=_by_year("users_by_profession_by_year", "profession"),
+        build=users_by_profession_chart,
+        caption=users_by_profession_caption,
+        key_numbers=lambda df: {f"user_growth_{p}": round(g, 3) for p, g in _growth_by(complete_years(df), "profession", "active_users")},
+        order=13,
+    ),
+    ChartSpec(
+        name="corporate_users_by_industry",
+        section="Demographics",
+        title="Corporate active users, runs and training hours by industry, per year (100%)",
+        marts=("corporate_users_by_industry_by_year",),
+        query=_by_year("corporate_users_by_industry_by_year", "industry"),
+        build=corporate_users_by_industry_chart,
+        caption=corporate_users_by_industry_caption,
+        key_numbers=lambda df: {} if df.empty else {
+            "top_industry_last_year": str(first_last(df)[1].nlargest(1, "active_users")["industry"].iloc[0]),
+        },
+        order=14,
     ),
 ]

@@ -3,6 +3,8 @@
 
 import dagster as dg
 
+from assets.sources.assets import KEY as WANDB_IMPORT_KEY
+from assets.sources.assets import WRITES as WANDB_IMPORT_WRITES
 from orchestration.partitions import context_quarters, quarterly_partitions
 from orchestration.resources import WAREHOUSE_POOL, LandingZone, Warehouse
 from stateofml.contract import ENTITIES
@@ -79,6 +81,8 @@ def build_raw_quarterly_asset(entity: str) -> dg.AssetsDefinition:
 
     @dg.asset(
         key=key,
+        # Lineage only: the importer of real run folders writes some of the files this asset reads.
+        deps=[WANDB_IMPORT_KEY] if entity in WANDB_IMPORT_WRITES else [],
         group_name=GROUP,
         owners=OWNERS,
         kinds={"duckdb", "python"},
@@ -114,6 +118,7 @@ RAW_USERS_KEY = dg.AssetKey(["raw", "users"])
 
 @dg.asset(
     key=RAW_USERS_KEY,
+    deps=[WANDB_IMPORT_KEY],
     group_name=GROUP,
     owners=OWNERS,
     kinds={"duckdb", "python"},

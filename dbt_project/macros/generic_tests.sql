@@ -20,3 +20,39 @@
     select * from {{ model }}
     where {{ column_name }} <> cast(date_trunc('quarter', {{ column_name }}) as date)
 {% endtest %}
+
+{#- Every value of the column is a year start (yyyy-01-01). -#}
+{% test is_year_start(model, column_name) %}
+    select * from {{ model }}
+    where {{ column_name }} <> cast(date_trunc('year', {{ column_name }}) as date)
+{% endtest %}
+
+{% test value_between(model, column_name, min_value, max_value) %}
+    select * from {{ model }}
+    where {{ column_name }} < {{ min_value }} or {{ column_name }} > {{ max_value }}
+{% endtest %}
+
+{#- A share column adds up to 1 within each group (e.g. per quarter), where it is defined. -#}
+{% test shares_sum_to_one(model, column_name, group_by) %}
+    select {{ group_by | join(', ') }}, sum({{ column_name }}) as total
+    from {{ model }}
+    group by {{ group_by | join(', ') }}
+    having abs(sum({{ column_name }}) - 1) > 1e-9
+{% endtest %}
+
+{#- Two marts agree on a total per period (e.g. headline runs = runs summed over GPU vendors):
+    a breakdown that loses or double-counts rows fails here. -#}
+{% test totals_match(model, column_name, compare_model, compare_column, group_by, compare_group_by=none) %}
+    with ours as (
+        select {{ group_by }} as period, sum({{ column_name }}) as total
+        from {{ model }} group by 1
+    ),
+    theirs as (
+        select {{ compare_group_by or group_by }} as period, sum({{ compare_column }}) as total
+        from {{ compare_model }} group by 1
+    )
+    select *
+    from ours full outer join theirs using (period)
+    where ours.total is null or theirs.total is null
+       or abs(ours.total - theirs.total) > 1e-6 * greatest(1, abs(ours.total))
+{% endtest %}

@@ -15,3 +15,11 @@
 {% macro year_start(ts) -%}
     {{ dbt.cast(dbt.date_trunc('year', ts), 'date') }}
 {%- endmacro %}
+
+{#- "2022", or "2023 (2 of 4 quarters)" while the year is not completely loaded. -#}
+{% macro year_label(year_start_col, quarters_covered_col) -%}
+    (cast(extract(year from {{ year_start_col }}) as varchar)
+     || case when {{ quarters_covered_col }} < 4
+             then ' (' || cast({{ quarters_covered_col }} as varchar) || ' of 4 quarters)'
+             else '' end)
+{%- endmacro %}

@@ -1,0 +1,120 @@
+"""Publish the marts for analysts: a DuckDB file of their own, and Parquet files.
+
+The warehouse allows one process at a time (DuckDB's file lock), so an analyst who opened it
+would stop the pipeline, and a running pipeline would refuse the analyst. The published copy
+is a different file: written beside the old one under a temporary name and swapped in with
+``os.replace``, so a reader who holds the old file keeps reading its snapshot, a new reader gets
+the new one, and the pipeline never waits for anyone.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+# The warehouse's name: the same catalog name (stateofml) and the same SQL work on both files.
+COPY_FILE = "stateofml.duckdb"
+
+
+@dataclass(frozen=True)
+class Relation:
+    """A table analysts get: a mart (published and exported) or a reference seed (published)."""
+
+    schema: str
+    name: str
+    description: str = ""
+    columns: Mapping[str, str] = field(default_factory=dict)  # column -> description
+
+    @property
+    def sql(self) -> str:
+        return f'"{self.schema}"."{self.name}"'
+
+    @property
+    def is_mart(self) -> bool:
+        return self.schema == "marts"
+
+
+def published_relations(manifest: Mapping[str, Any]) -> list[Relation]:
+    """Every mart model and every seed of the dbt project, with their dbt descriptions."""
+    relations = []
+    for node in manifest["nodes"].values():
+        is_mart = node["resource_type"] == "model" and node["fqn"][1] == "marts"
+        if is_mart or node["resource_type"] == "seed":
+            relations.append(Relation(
+                schema=node["schema"],
+                name=node.get("alias") or node["name"],
+                description=(node.get("description") or "").strip(),
+                columns={c: (v.get("description") or "").strip() for c, v in node.get("columns", {}).items()},
+            ))
+    return sorted(relations, key=lambda r: (r.schema, r.name))
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def existing(conn: duckdb.DuckDBPyConnection, relations: list[Relation]) -> list[Relation]:
+    """The relations the warehouse holds (a mart is missing until its first build)."""
+    present = {tuple(r) for r in conn.execute(
+        "select table_schema, table_name from information_schema.tables where table_catalog = current_database()"
+    ).fetchall()}
+    return [r for r in relations if (r.schema, r.name) in present]
+
+
+def publish_copy(conn: duckdb.DuckDBPyConnection, relations: list[Relation], target: Path) -> dict[str, int]:
+    """Copy the relations from the warehouse (``conn``) into a new DuckDB file, with the dbt
+    descriptions as table and column comments, then swap it in as ``target``. Row counts by
+    ``schema.name``."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
+        leftover.unlink(missing_ok=True)  # from a publication killed halfway
+    rows: dict[str, int] = {}
+    conn.execute(f"attach {_literal(str(tmp))} as publish")
+    try:
+        for r in relations:
+            conn.execute(f'create schema if not exists publish."{r.schema}"')
+            conn.execute(f"create table publish.{r.sql} as select * from {r.sql}")
+            if r.description:
+                conn.execute(f"comment on table publish.{r.sql} is {_literal(r.description)}")
+            columns = {c for (c,) in conn.execute(
+                "select column_name from information_schema.columns "
+                "where table_catalog = 'publish' and table_schema = $s and table_name = $n",
+                {"s": r.schema, "n": r.name}).fetchall()}
+            for column, text in r.columns.items():
+                if text and column in columns:
+                    conn.execute(f'comment on column publish.{r.sql}."{column}" is {_literal(text)}')
+            rows[f"{r.schema}.{r.name}"] = conn.execute(f"select count(*) from publish.{r.sql}").fetchone()[0]
+        conn.execute("detach publish")  # checkpoints: the file is whole, no WAL beside it
+    except BaseException:
+        conn.execute("detach database if exists publish")
+        tmp.unlink(missing_ok=True)
+        raise
+    os.replace(tmp, target)
+    return rows
+
+
+def export_parquet(conn: duckdb.DuckDBPyConnection, relations: list[Relation], folder: Path) -> list[Path]:
+    """Each mart as ``<folder>/<mart>.parquet`` (zstd), each file swapped in whole; files of marts
+    that no longer exist are removed."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for r in relations:
+        if not r.is_mart:
+            continue
+        path = folder / f"{r.name}.parquet"
+        tmp = folder / f".{r.name}.parquet.{os.getpid()}.tmp"
+        try:
+            conn.execute(f"copy (select * from {r.sql}) to {_literal(str(tmp))} (format parquet, compression zstd)")
+            os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
+        written.append(path)
+    for stale in set(folder.glob("*.parquet")) - set(written):
+        stale.unlink()
+    return written

@@ -1,0 +1,217 @@
+"""Scale benchmark: the pipeline (a) against the limit (b) and the alternative (c).
+
+On one landing zone, for one quarter, it measures wall time and peak RSS of:
+  (a) the pipeline: `stateofml materialize <quarter>` (ingestion, dbt, charts) in a fresh process;
+  (b) the limit: one hand-written DuckDB SQL script over the landing Parquet files;
+  (c) the alternative: a pandas script over the same files.
+It checks that the three give the same numbers (active users, runs and training hours per
+country: the mart `marts.active_users_by_country`), and writes bench/results.json and
+bench/results.md. Not a test: `tests/integration/test_bench_harness.py` runs it tiny.
+
+    .venv/bin/python bench/scale.py --sizes 0.01 0.1 1.0 --quarter 2022Q4 --work /tmp/stateofml-bench
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from stateofml.contract import landing_files  # noqa: E402
+from stateofml.quarters import Quarter  # noqa: E402
+
+# The simulator's scale 1.0 is the real size: ~31 M runs in a 2022 quarter.
+FULL_QUARTER_RUNS = 31_000_000
+COLUMNS = ["country_code", "active_users", "runs", "training_hours"]
+
+
+@dataclass
+class Measure:
+    seconds: float
+    peak_rss_mb: float
+
+
+def measured(cmd: list[str], env: dict | None = None) -> Measure:
+    """Run a command; wall time and the peak RSS of it and its waited-for children (wait4)."""
+    t0 = time.monotonic()
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env)
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise SystemExit(f"bench: {' '.join(cmd)} failed with {proc.returncode}")
+    return Measure(round(time.monotonic() - t0, 2), round(usage.ru_maxrss / 1024, 1))
+
+
+# -- (b) DuckDB SQL straight from the landing files -------------------------------------------
+
+def duckdb_numbers(landing: Path, quarter: Quarter, out: Path) -> None:
+    import duckdb
+
+    files = {e: [str(p) for p in landing_files(landing, e, quarter.start, quarter.end) if p.suffix == ".parquet"]
+             for e in ("runs", "sweeps", "artifacts")}
+    users = [str(p) for p in landing_files(landing, "users") if p.suffix == ".parquet"]
+    con = duckdb.connect()
+    con.execute("set preserve_insertion_order = false")
+
+    def latest(entity: str, key: str, cols: str, event: str) -> str:
+        if not files[entity]:
+            return f"(select null::varchar as user_id, 0.0 as runtime_seconds where false)"
+        return f"""(select {cols} from read_parquet({files[entity]!r}, filename = true, file_row_number = true, hive_partitioning = false)
+                    qualify row_number() over (partition by {key} order by coalesce(updated_at, {event}) desc, filename desc, file_row_number desc) = 1)"""
+
+    sql = f"""
+    with runs as {latest('runs', 'run_id', 'user_id, runtime_seconds', 'created_at')},
+    sweeps as {latest('sweeps', 'sweep_id', 'user_id', 'created_at')},
+    artifacts as {latest('artifacts', 'artifact_id', 'user_id', 'created_at')},
+    profiles as (
+        select user_id, country_code from read_parquet({users!r}, filename = true, file_row_number = true, hive_partitioning = false)
+        qualify row_number() over (partition by user_id order by updated_at desc, filename desc, file_row_number desc) = 1),
+    activity as (
+        select user_id, 1 as runs, coalesce(runtime_seconds, 0) / 3600.0 as hours from runs where user_id is not null
+        union all select user_id, 0, 0.0 from sweeps where user_id is not null
+        union all select user_id, 0, 0.0 from artifacts where user_id is not null)
+    select coalesce(case when regexp_full_match(upper(trim(p.country_code)), '[A-Z]{{2}}') then upper(trim(p.country_code)) end, 'unknown') as country_code,
+           count(distinct a.user_id) as active_users, sum(a.runs) as runs, sum(a.hours) as training_hours
+    from activity a left join profiles p using (user_id)
+    group by all
+    """
+    con.execute(sql).df().to_parquet(out)
+
+
+# -- (c) pandas ------------------------------------------------------------------------------
+
+def pandas_numbers(landing: Path, quarter: Quarter, out: Path) -> None:
+    import pandas as pd
+    import pyarrow.parquet as pq
+
+    def latest(entity: str, key: str, cols: list[str], event: str) -> pd.DataFrame:
+        parts = []
+        for i, path in enumerate(p for p in landing_files(landing, entity, quarter.start, quarter.end) if p.suffix == ".parquet"):
+            df = pq.read_table(path, columns=[key, *cols, event, "updated_at"]).to_pandas()
+            parts.append(df.assign(_file=str(path), _row=range(len(df))))
+        if not parts:
+            return pd.DataFrame(columns=[key, *cols])
+        df = pd.concat(parts, ignore_index=True)
+        df["_order"] = df["updated_at"].fillna(df[event])
+        df = df.sort_values(["_order", "_file", "_row"]).drop_duplicates(key, keep="last")
+        return df[[key, *cols]]
+
+    runs = latest("runs", "run_id", ["user_id", "runtime_seconds"], "created_at")
+    sweeps = latest("sweeps", "sweep_id", ["user_id"], "created_at")
+    artifacts = latest("artifacts", "artifact_id", ["user_id"], "created_at")
+    activity = pd.concat([
+        runs.assign(runs=1, hours=runs["runtime_seconds"].fillna(0) / 3600.0)[["user_id", "runs", "hours"]],
+        sweeps.assign(runs=0, hours=0.0)[["user_id", "runs", "hours"]],
+        artifacts.assign(runs=0, hours=0.0)[["user_id", "runs", "hours"]],
+    ]).dropna(subset=["user_id"])
+    users = pd.concat([pq.read_table(p, columns=["user_id", "country_code", "updated_at"]).to_pandas().assign(_file=str(p))
+                       for p in landing_files(landing, "users") if p.suffix == ".parquet"], ignore_index=True)
+    users["_row"] = users.groupby("_file").cumcount()
+    users = users.sort_values(["updated_at", "_file", "_row"]).drop_duplicates("user_id", keep="last")
+    code = users["country_code"].str.strip().str.upper()
+    users["country_code"] = code.where(code.str.fullmatch("[A-Z]{2}", na=False))
+    merged = activity.merge(users[["user_id", "country_code"]], on="user_id", how="left")
+    merged["country_code"] = merged["country_code"].fillna("unknown")
+    result = merged.groupby("country_code").agg(active_users=("user_id", "nunique"), runs=("runs", "sum"),
+                                                 training_hours=("hours", "sum")).reset_index()
+    result.to_parquet(out)
+
+
+# -- (a) the pipeline ------------------------------------------------------------------------
+
+def pipeline_numbers(data: Path, quarter: Quarter, out: Path) -> None:
+    import duckdb
+
+    with duckdb.connect(str(data / "warehouse" / "stateofml.duckdb"), read_only=True) as con:
+        con.execute(f"select {', '.join(COLUMNS)} from marts.active_users_by_country where quarter_start = ?",
+                    [quarter.start]).df().to_parquet(out)
+
+
+def compare(paths: dict[str, Path]) -> dict:
+    import pandas as pd
+
+    frames = {k: pd.read_parquet(p)[COLUMNS].sort_values("country_code").reset_index(drop=True) for k, p in paths.items()}
+    base = frames["pipeline"]
+    agree = {}
+    for name, df in frames.items():
+        same_keys = base["country_code"].tolist() == df["country_code"].tolist()
+        same = same_keys and all((base[c].astype("int64") == df[c].astype("int64")).all() for c in ("active_users", "runs")) \
+            and ((base["training_hours"] - df["training_hours"]).abs() < 1e-6 * (1 + base["training_hours"].abs())).all()
+        agree[name] = bool(same)
+    return {"agree": all(agree.values()), "by_method": agree,
+            "totals": {k: {"active_users": int(f["active_users"].sum()), "runs": int(f["runs"].sum())} for k, f in frames.items()}}
+
+
+def run_size(size: float, quarter: Quarter, work: Path, seed: int) -> dict:
+    data = work / f"size-{size:g}"
+    exe = str(Path(sys.executable).with_name("stateofml"))
+    env = {**os.environ, "DAGSTER_HOME": str(data / "dagster_home")}
+    result: dict = {"size_of_quarter": size, "quarter": quarter.compact}
+    if not (data / "landing" / "runs").exists():
+        result["simulate"] = asdict(measured([exe, "--data-dir", str(data), "simulate", "--start", quarter.compact,
+                                              "--end", quarter.compact, "--scale", str(size), "--seed", str(seed), "--quiet"], env))
+    runs_files = landing_files(data / "landing", "runs", quarter.start, quarter.end)
+    import pyarrow.parquet as pq
+    result["landing_run_rows"] = sum(pq.ParquetFile(p).metadata.num_rows for p in runs_files)
+    outs = {k: work / f"numbers-{size:g}-{k}.parquet" for k in ("pipeline", "duckdb", "pandas")}
+    me = [sys.executable, __file__, "--work", str(work), "--quarter", quarter.compact]
+    result["a_pipeline"] = asdict(measured([exe, "--data-dir", str(data), "materialize", quarter.compact], env))
+    pipeline_numbers(data, quarter, outs["pipeline"])
+    result["b_duckdb_sql"] = asdict(measured([*me, "--_compute", "duckdb", str(data / "landing"), str(outs["duckdb"])]))
+    result["c_pandas"] = asdict(measured([*me, "--_compute", "pandas", str(data / "landing"), str(outs["pandas"])]))
+    result["check"] = compare(outs)
+    a, b, c = (result[k]["seconds"] for k in ("a_pipeline", "b_duckdb_sql", "c_pandas"))
+    result["ratio_a_over_b"] = round(a / b, 2)
+    result["ratio_c_over_a"] = round(c / a, 2)
+    return result
+
+
+def write_results(results: list[dict], out_dir: Path) -> None:
+    meta = {"machine": {"cores": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
+            "loadavg_at_end": os.getloadavg(), "generated_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    (out_dir / "results.json").write_text(json.dumps({**meta, "results": results}, indent=2))
+    lines = ["# Scale benchmark", "", f"Machine: {meta['machine']['cores']} cores, Python {meta['machine']['python']}; "
+             f"load average at the end {tuple(round(x, 1) for x in meta['loadavg_at_end'])}.", "",
+             "| size of a quarter | runs | (a) pipeline s / MB | (b) DuckDB SQL s / MB | (c) pandas s / MB | a/b | c/a | same numbers |",
+             "|---|---|---|---|---|---|---|---|"]
+    for r in results:
+        cell = lambda k: f"{r[k]['seconds']} / {r[k]['peak_rss_mb']:.0f}"
+        lines.append(f"| {r['size_of_quarter'] * 100:g}% | {r['landing_run_rows']:,} | {cell('a_pipeline')} | {cell('b_duckdb_sql')} | "
+                     f"{cell('c_pandas')} | {r['ratio_a_over_b']} | {r['ratio_c_over_a']} | {r['check']['agree']} |")
+    lines += ["", "Command: `.venv/bin/python bench/scale.py --sizes ...` (see the module docstring).", ""]
+    (out_dir / "results.md").write_text("\n".join(lines))
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--sizes", type=float, nargs="+", default=[0.01, 0.1, 1.0], help="fractions of a full quarter")
+    p.add_argument("--quarter", default="2022Q4")
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--work", default="/tmp/stateofml-bench", help="landing zones and warehouses go here")
+    p.add_argument("--out", default=str(ROOT / "bench"), help="where results.json and results.md are written")
+    p.add_argument("--_compute", nargs=3, metavar=("WHICH", "LANDING", "OUT"), help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    quarter = Quarter.parse(args.quarter)
+    if args._compute:
+        which, landing, out = args._compute
+        {"duckdb": duckdb_numbers, "pandas": pandas_numbers}[which](Path(landing), quarter, Path(out))
+        return 0
+    work = Path(args.work)
+    work.mkdir(parents=True, exist_ok=True)
+    results = [run_size(size, quarter, work, args.seed) for size in args.sizes]
+    write_results(results, Path(args.out))
+    print(json.dumps(results, indent=1))
+    return 0 if all(r["check"]["agree"] for r in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,149 @@
+"""Analysts read the marts while the pipeline runs: the published copy, Parquet, dbt docs, and
+the row counts / column schemas the UI shows on every dbt model."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+import time
+
+import dagster as dg
+import duckdb
+import pytest
+
+from assets.analysts.assets import dbt_docs, marts_copy
+from orchestration.definitions import build_definitions
+from orchestration.resources import Warehouse, build_resources
+from tests.landing_builder import tiny_world
+
+Q4 = "2022-10-01"
+MART = dg.AssetKey(["marts", "active_users_by_country"])
+Q4_ROWS = [("CN", 1), ("DE", 1), ("US", 2), ("unknown", 1)]
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """One quarter built (which publishes the copy) and the docs site, in one instance."""
+    data = tmp_path_factory.mktemp("analysts") / "data"
+    tiny_world(data / "landing")
+    defs = build_definitions(build_resources(data))
+    with dg.DagsterInstance.ephemeral() as instance:
+        assert defs.resolve_job_def("reference_data").execute_in_process(instance=instance).success
+        assert defs.resolve_job_def("state_of_ml_quarterly").execute_in_process(instance=instance, partition_key=Q4).success
+        assert dg.materialize([dbt_docs], resources=build_resources(data), instance=instance).success
+        yield data, instance
+
+
+def query_in_other_process(path, sql: str, timeout: float = 60) -> subprocess.CompletedProcess:
+    """An analyst's session: another process, read-only, as `duckdb -readonly` would open it."""
+    code = f"import duckdb; print(duckdb.connect({str(path)!r}, read_only=True).execute({sql!r}).fetchall())"
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=timeout)
+
+
+def copy_rows(path) -> list[tuple]:
+    with duckdb.connect(str(path), read_only=True) as conn:
+        return conn.execute("select country_code, active_users from marts.active_users_by_country "
+                            "where quarter_start = '2022-10-01' order by all").fetchall()
+
+
+def test_copy_holds_marts_and_lookup_tables_with_their_descriptions(built):
+    data, _ = built
+    copy = data / "analysts" / "stateofml.duckdb"
+    assert copy_rows(copy) == Q4_ROWS
+    with duckdb.connect(str(copy), read_only=True) as conn:
+        tables = dict(conn.execute("select schema_name || '.' || table_name, comment from duckdb_tables()").fetchall())
+        columns = conn.execute("select table_name, column_name, comment from duckdb_columns() "
+                               "where schema_name = 'marts'").fetchall()
+        assert conn.execute("select count(*) from reference.countries where country_code = 'CN'").fetchone() == (1,)
+    assert set(tables) == {"marts.active_users_by_country", "reference.countries"}
+    assert all(tables.values())
+    # Every column of every built mart carries its dbt description (also a column the yml forgot).
+    undescribed = [f"{t}.{c}" for t, c, comment in columns if not comment]
+    assert columns and not undescribed
+    assert not list((data / "analysts").glob(".*tmp*")), "temporary files left behind"
+
+
+def test_parquet_export_matches_the_mart(built):
+    data, _ = built
+    with duckdb.connect() as conn:
+        rows = conn.execute(
+            f"select country_code, active_users from '{data}/analysts/parquet/active_users_by_country.parquet' "
+            "where quarter_start = '2022-10-01' order by all").fetchall()
+    assert rows == Q4_ROWS
+
+
+def test_dbt_models_report_row_count_and_column_schema(built):
+    data, instance = built
+    event = instance.get_latest_materialization_event(MART).asset_materialization
+    with duckdb.connect(str(data / "warehouse" / "stateofml.duckdb"), read_only=True) as conn:
+        count = conn.execute("select count(*) from marts.active_users_by_country").fetchone()[0]
+        types = conn.execute("select column_name, lower(data_type) from information_schema.columns "
+                             "where table_schema = 'marts' and table_name = 'active_users_by_country' "
+                             "order by ordinal_position").fetchall()
+    assert event.metadata["dagster/row_count"].value == count == 4
+    schema = event.metadata["dagster/column_schema"].value
+    assert [(c.name, c.type) for c in schema.columns] == types
+    assert all(c.description for c in schema.columns)
+    seed = instance.get_latest_materialization_event(dg.AssetKey(["reference", "countries"])).asset_materialization
+    assert seed.metadata["dagster/row_count"].value > 190
+    # Views are described, never counted (a count runs the view's whole query).
+    view = instance.get_latest_materialization_event(dg.AssetKey(["staging", "stg_tracking__runs"])).asset_materialization
+    assert "dagster/column_schema" in view.metadata and "dagster/row_count" not in view.metadata
+
+
+def test_docs_site_describes_every_mart(built):
+    data, _ = built
+    html = (data / "analysts" / "dbt_docs" / "index.html").read_text()
+    assert "active_users_by_country" in html
+    assert "Distinct active users in the quarter from this country." in html
+
+
+def test_analysts_query_the_copy_while_the_pipeline_holds_the_warehouse(built):
+    data, _ = built
+    warehouse = Warehouse(database=str(data / "warehouse" / "stateofml.duckdb"))
+    with warehouse.get_connection() as conn:  # what a materialization holds: the lock and a read-write connection
+        conn.execute("select count(*) from marts.active_users_by_country").fetchall()
+        blocked = query_in_other_process(warehouse.path, "select 1")
+        assert blocked.returncode != 0 and "lock" in blocked.stderr.lower()
+        started = time.monotonic()
+        result = query_in_other_process(
+            data / "analysts" / "stateofml.duckdb",
+            "select country_code, active_users from marts.active_users_by_country order by all")
+        assert result.returncode == 0, result.stderr
+        assert time.monotonic() - started < 30
+    assert eval(result.stdout) == Q4_ROWS
+
+
+def test_publishing_never_waits_for_a_reader_who_keeps_the_old_snapshot(built):
+    data, instance = built
+    copy = data / "analysts" / "stateofml.duckdb"
+    reader = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(f"""
+            import duckdb, sys
+            conn = duckdb.connect({str(copy)!r}, read_only=True)
+            sql = "select count(*) from marts.active_users_by_country"
+            print(conn.execute(sql).fetchone()[0], flush=True)
+            sys.stdin.readline()  # hold the file open while the pipeline publishes
+            print(conn.execute(sql).fetchone()[0], flush=True)
+        """)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    warehouse = Warehouse(database=str(data / "warehouse" / "stateofml.duckdb"))
+    extra = "insert into marts.active_users_by_country values ('2022-07-01', '2022 Q3', 'FR', 'France', 'Europe', 'Europe', 1, 1, 1.0)"
+    try:
+        assert reader.stdout.readline().strip() == "4"
+        with warehouse.get_connection() as conn:
+            conn.execute(extra)
+        started = time.monotonic()
+        assert dg.materialize([marts_copy], resources=build_resources(data), instance=instance,
+                              partition_key=Q4).success
+        assert time.monotonic() - started < 60
+        out, err = reader.communicate("go\n", timeout=60)
+        assert reader.returncode == 0, err
+        assert out.strip() == "4"  # the old snapshot, still readable
+        assert query_in_other_process(copy, "select count(*) from marts.active_users_by_country").stdout.strip() == "[(5,)]"
+    finally:
+        if reader.poll() is None:
+            reader.kill()
+        with warehouse.get_connection() as conn:
+            conn.execute("delete from marts.active_users_by_country where country_code = 'FR'")
