@@ -70,3 +70,84 @@
     {%- endif -%}
     date_format({{ expr }}, '{{ pattern }}')
 {%- endmacro %}
+
+{#- Every match of the regular expression replaced (RE2 on DuckDB, Java regex on Spark: keep to
+    their common syntax; flags inline, e.g. (?i)). String literals are raw on both (the Spark
+    profile sets spark.sql.parser.escapedStringLiterals), so '\s' means \s everywhere. -#}
+{% macro regexp_replace_all(expr, pattern, replacement) -%}
+    {{ return(adapter.dispatch('regexp_replace_all', 'stateofml')(expr, pattern, replacement)) }}
+{%- endmacro %}
+
+{% macro default__regexp_replace_all(expr, pattern, replacement) -%}
+    regexp_replace({{ expr }}, '{{ pattern }}', '{{ replacement }}', 'g')
+{%- endmacro %}
+
+{% macro spark__regexp_replace_all(expr, pattern, replacement) -%}
+    regexp_replace({{ expr }}, '{{ pattern }}', '{{ replacement }}')
+{%- endmacro %}
+
+{#- The regular expression matches somewhere in the string (anchor it with ^ $ to match all). -#}
+{% macro regexp_contains(expr, pattern) -%}
+    {{ return(adapter.dispatch('regexp_contains', 'stateofml')(expr, pattern)) }}
+{%- endmacro %}
+
+{% macro default__regexp_contains(expr, pattern) -%}
+    regexp_matches({{ expr }}, '{{ pattern }}')
+{%- endmacro %}
+
+{% macro spark__regexp_contains(expr, pattern) -%}
+    ({{ expr }} rlike '{{ pattern }}')
+{%- endmacro %}
+
+{#- A list literal from SQL expressions: list_of(["'none'"]). -#}
+{% macro list_of(items) -%}
+    {{ return(adapter.dispatch('list_of', 'stateofml')(items)) }}
+{%- endmacro %}
+
+{% macro default__list_of(items) -%}
+    [{{ items | join(', ') }}]
+{%- endmacro %}
+
+{% macro spark__list_of(items) -%}
+    array({{ items | join(', ') }})
+{%- endmacro %}
+
+{#- The list without repeated elements (order not guaranteed). -#}
+{% macro list_distinct(list) -%}
+    {{ return(adapter.dispatch('list_distinct', 'stateofml')(list)) }}
+{%- endmacro %}
+
+{% macro default__list_distinct(list) -%}
+    list_distinct({{ list }})
+{%- endmacro %}
+
+{% macro spark__list_distinct(list) -%}
+    array_distinct({{ list }})
+{%- endmacro %}
+
+{#- Each element x of the list replaced by body(x): list_transform('media_types', 'm', 'lower(m)'). -#}
+{% macro list_transform(list, param, body) -%}
+    {{ return(adapter.dispatch('list_transform', 'stateofml')(list, param, body)) }}
+{%- endmacro %}
+
+{% macro default__list_transform(list, param, body) -%}
+    list_transform({{ list }}, lambda {{ param }}: {{ body }})
+{%- endmacro %}
+
+{% macro spark__list_transform(list, param, body) -%}
+    transform({{ list }}, {{ param }} -> {{ body }})
+{%- endmacro %}
+
+{#- One output row per element of the list, in a select list (DuckDB unnest, Spark explode);
+    a null or empty list gives no row. -#}
+{% macro unnest_list(list) -%}
+    {{ return(adapter.dispatch('unnest_list', 'stateofml')(list)) }}
+{%- endmacro %}
+
+{% macro default__unnest_list(list) -%}
+    unnest({{ list }})
+{%- endmacro %}
+
+{% macro spark__unnest_list(list) -%}
+    explode({{ list }})
+{%- endmacro %}

@@ -18,8 +18,8 @@
 
 {#- "2022", or "2023 (2 of 4 quarters)" while the year is not completely loaded. -#}
 {% macro year_label(year_start_col, quarters_covered_col) -%}
-    (cast(extract(year from {{ year_start_col }}) as varchar)
+    (cast(extract(year from {{ year_start_col }}) as {{ dbt.type_string() }})
      || case when {{ quarters_covered_col }} < 4
-             then ' (' || cast({{ quarters_covered_col }} as varchar) || ' of 4 quarters)'
+             then ' (' || cast({{ quarters_covered_col }} as {{ dbt.type_string() }}) || ' of 4 quarters)'
              else '' end)
 {%- endmacro %}

@@ -1,7 +1,7 @@
 {#- Spark target only. dbt-spark's session method binds seed values by Python string
     formatting, so an empty CSV cell arrives as the string 'None' (and a quote would break the
     statement). This override of dbt-spark's spark__load_csv_rows writes SQL literals instead:
-    null for empty cells, strings quoted and escaped, numbers and booleans as they are. -#}
+    null for empty cells, strings quoted, numbers and booleans as they are. -#}
 {% macro spark__load_csv_rows(model, agate_table) %}
     {%- set column_override = model['config'].get('column_types', {}) -%}
     {%- set types = [] -%}
@@ -34,6 +34,7 @@
     {%- elif value is number -%}
         {{ value }}
     {%- else -%}
-        '{{ value | string | replace("\\", "\\\\") | replace("'", "\\'") }}'
+        {#- Quotes and backslashes spliced in with chr(): right whatever the literal escaping mode. -#}
+        ('{{ value | string | replace("\\", "' || chr(92) || '") | replace("'", "' || chr(39) || '") }}')
     {%- endif -%}
 {%- endmacro %}
