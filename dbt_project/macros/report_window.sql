@@ -57,8 +57,10 @@
     became empty is emptied too). Spark (parquet tables, no DELETE; merge needs Delta/Iceberg):
     insert_overwrite partitioned by the key, which replaces exactly the partitions the run
     produces (dynamic partition overwrite). -#}
-{% macro quarterly_incremental_config(column='quarter_start') -%}
-    {{ return(adapter.dispatch('window_incremental_config', 'stateofml')(column, 'delete_report_window')) }}
+{% macro quarterly_incremental_config(column='quarter_start', delete_macro='delete_report_window') -%}
+    {#- delete_macro: DuckDB's pre-hook, when a model rebuilds more than the window
+        (e.g. delete_report_window_and_next); Spark replaces the partitions the run produced. -#}
+    {{ return(adapter.dispatch('window_incremental_config', 'stateofml')(column, delete_macro)) }}
 {%- endmacro %}
 
 {% macro yearly_incremental_config(column='year_start') -%}
