@@ -8,7 +8,7 @@ Code blobs are written once per content hash, on the day of the first run that s
 version is first seen on day ``d`` when no earlier day of the same version had a run that saved
 code. Because activity, focus script and code saving are pure functions of (seed, user, day)
 (see ``world.Population``), that question is answered by looking back at most one version length
-(<= 21 days) without any state, so days can be generated in any order or process. Versions also
+(at most 18 days) without any state, so days can be generated in any order or process. Versions also
 start afresh on the first day of each quarter, so the runs of a quarter only reference blobs of
 that quarter: simulating (or loading) one quarter alone leaves no dangling code hash.
 """

@@ -112,7 +112,7 @@ def write_users(landing: Path, pop: Population, end_day: int) -> tuple[int, int]
 
 # Memory model of one generating process (measured at scale 1: ~385k people, days of ~390k runs):
 # the interpreter with numpy/pyarrow, the population, and one batch of runs being built and written.
-BASE_MB, MB_PER_PERSON, BATCH_MB = 150, 0.0005, 350
+BASE_MB, MB_PER_PERSON, BATCH_MB = 150, 0.0005, 220
 MEMORY_BUDGET_MB = 1900
 
 

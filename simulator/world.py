@@ -365,7 +365,7 @@ HEALTHCARE_MOLECULE_BOOST = 0.25  # healthcare companies: a quarter of scripts a
 
 NOTEBOOK_P = {"academic": 0.28, "corporate": 0.22, "personal": 0.45, None: 0.35}
 NOTEBOOK_EPOCH_DAYS = (2, 7)  # notebooks are edited often
-SCRIPT_EPOCH_DAYS = (4, 21)  # a new version of a script every 4-21 days of its life
+SCRIPT_EPOCH_DAYS = (3, 18)  # a new version of a script every 3-18 days of its life
 
 # Machine kinds (see hardware.py) by profession at sign-up: academics on university clusters,
 # corporates on clouds and DGX boxes, hobbyists on Colab, Kaggle, gaming PCs and Macs.

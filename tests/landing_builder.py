@@ -67,3 +67,90 @@ def tiny_world(landing: Path) -> None:
     write_records(landing, "artifacts", [
         dict(artifact_id="a1", user_id="u4", project="p", type="dataset", created_at=ts(2022, 11, 11), size_bytes=10),
     ])
+
+
+# -- frameworks and libraries ------------------------------------------------------------------------
+
+FRAMEWORK_SOURCES = {
+    # torch + transformers in the code; numpy is kept too; os/json are the standard library.
+    "torch_nlp.py": "import os, json\nimport numpy as np\nimport torch\nimport torch.nn as nn\n"
+                    "from transformers import AutoModel\n\nmodel = AutoModel.from_pretrained('bert')\n",
+    # tf.keras: the code shows tensorflow only (Keras is seen by the telemetry).
+    "tf_keras.py": "import tensorflow as tf\nfrom tensorflow import keras\n\nmodel = keras.Sequential()\n",
+    # Both core frameworks in one script.
+    "torch_and_tf.py": "import torch\nimport tensorflow as tf\n",
+    "lightning_hydra.py": "import hydra\nimport pytorch_lightning as pl\nimport torch\n\n"
+                          "@hydra.main(config_path='conf')\ndef main(cfg):\n    pl.Trainer().fit()\n",
+    "boosted.py": "import pandas as pd\nimport xgboost as xgb\nfrom sklearn.model_selection import train_test_split\n",
+    # A module no taxonomy knows: kept under its own name, never dropped.
+    "secret.py": "import torch\nfrom my_secret_lib.layers import Magic\n",
+    # A notebook: the magic is not Python, the import after it is.
+    "explore.ipynb": json.dumps({"cells": [
+        {"cell_type": "code", "source": ["%pip install lightgbm\n", "import lightgbm as lgb\n"]},
+        {"cell_type": "markdown", "source": ["import tensorflow  # prose, not code\n"]},
+    ], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}),
+    "growth.py": "import torch\nimport transformers\n",
+    "growth_tiny.py": "import torch\nimport einops\n",
+}
+
+
+def code_hash(name: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(FRAMEWORK_SOURCES[name].encode()).hexdigest()
+
+
+def framework_world(landing: Path) -> None:
+    """Frameworks and libraries you can count by hand: 2022 Q3 and Q4 (telemetry ids: torch=1, keras=2,
+    tensorflow=3, sklearn=5, xgboost=6, pytorch_lightning=9, transformers=11).
+
+    Q4, run by run (hours):
+      f1 a1 academic  torch_nlp.py     telemetry [1]        2 h   PyTorch both; Transformers code only; numpy code
+      f2 a1           tf_keras.py      telemetry [2, 3]     1 h   TensorFlow both; Keras telemetry only
+      f3 c1 corporate torch_and_tf.py  no telemetry         4 h   PyTorch, TensorFlow (code)
+      f4 c1           no code          telemetry [1, 9]     3 h   PyTorch, Lightning (telemetry)
+      f5 c2 corporate lightning_hydra  no telemetry         0.5 h Hydra, Lightning, PyTorch (code)
+      f6 p1 personal  boosted.py       telemetry [5, 6]     0.1 h XGBoost, scikit-learn both; pandas code
+      f7 anonymous    secret.py        telemetry [999]      1 h   PyTorch, my_secret_lib (code); "telemetry import 999"
+      f8 a2 academic  explore.ipynb    no telemetry         0.2 h LightGBM (code)
+      f9 a2           no code          no telemetry         5 h   nothing known
+    Growth (Q4 vs Q3): growth.py (torch + transformers) run once by 24 users g00..g23 in Q3 and by 40
+    users g00..g39 in Q4 (1 h each); growth_tiny.py (torch + einops) by 1 user (t0) in Q3 and 3
+    (t0..t2) in Q4. Q3 also has f0: a1 runs torch_nlp.py with telemetry [1, 11] (2 h).
+    """
+    q3, q4 = ts(2022, 8, 1), ts(2022, 11, 1)
+    users = [("a1", "academic"), ("a2", "academic"), ("c1", "corporate"), ("c2", "corporate"), ("p1", "personal")]
+    users += [(f"g{i:02d}", "corporate" if i % 2 else "academic") for i in range(40)]
+    users += [(f"t{i}", "academic") for i in range(3)]
+    write_records(landing, "users", [
+        dict(user_id=u, signup_at=ts(2021, 1, 1), country_code="US", profession=p, updated_at=ts(2021, 1, 1))
+        for u, p in users
+    ])
+    # Each script is first seen in the quarter of its first run (Q3 for the growth scripts and torch_nlp).
+    first_seen = {name: q4 for name in FRAMEWORK_SOURCES} | {"growth.py": q3, "growth_tiny.py": q3, "torch_nlp.py": q3}
+    write_records(landing, "code_blobs", [
+        dict(code_hash=code_hash(name), first_seen_at=first_seen[name], path=name, source=source)
+        for name, source in FRAMEWORK_SOURCES.items()
+    ])
+
+    def run(rid, uid, when, hours, code=None, telemetry=None):
+        return dict(run_id=rid, user_id=uid, created_at=when, started_at=when, runtime_seconds=hours * 3600.0,
+                    state="finished", code_hash=code_hash(code) if code else None, telemetry_imports=telemetry)
+
+    runs = [
+        run("f0", "a1", q3, 2.0, "torch_nlp.py", [1, 11]),
+        run("f1", "a1", q4, 2.0, "torch_nlp.py", [1]),
+        run("f2", "a1", q4, 1.0, "tf_keras.py", [2, 3]),
+        run("f3", "c1", q4, 4.0, "torch_and_tf.py"),
+        run("f4", "c1", q4, 3.0, None, [1, 9]),
+        run("f5", "c2", q4, 0.5, "lightning_hydra.py"),
+        run("f6", "p1", q4, 0.1, "boosted.py", [5, 6]),
+        run("f7", None, q4, 1.0, "secret.py", [999]),
+        run("f8", "a2", q4, 0.2, "explore.ipynb"),
+        run("f9", "a2", q4, 5.0),
+    ]
+    runs += [run(f"gq3_{i}", f"g{i:02d}", q3, 1.0, "growth.py") for i in range(24)]
+    runs += [run(f"gq4_{i}", f"g{i:02d}", q4, 1.0, "growth.py") for i in range(40)]
+    runs += [run("tq3_0", "t0", q3, 1.0, "growth_tiny.py")]
+    runs += [run(f"tq4_{i}", f"t{i}", q4, 1.0, "growth_tiny.py") for i in range(3)]
+    write_records(landing, "runs", runs)

@@ -9,12 +9,15 @@ from orchestration.automation import follows_its_quarter
 from orchestration.partitions import context_quarters, quarterly_partitions
 from orchestration.resources import WAREHOUSE_POOL, ReportOutputs, Warehouse
 
-from . import activity, demographics, hardware
+from . import activity, demographics, frameworks, hardware, libraries
 from .registry import ChartSpec
 from .render import save_chart
 from .theme import use_theme
 
-ALL_CHARTS: list[ChartSpec] = sorted([*activity.CHARTS, *demographics.CHARTS, *hardware.CHARTS], key=lambda c: c.order)
+ALL_CHARTS: list[ChartSpec] = sorted(
+    [*activity.CHARTS, *demographics.CHARTS, *frameworks.CHARTS, *libraries.CHARTS, *hardware.CHARTS],
+    key=lambda c: c.order,
+)
 
 
 def build_chart_asset(spec: ChartSpec) -> dg.AssetsDefinition:

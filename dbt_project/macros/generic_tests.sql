@@ -56,3 +56,8 @@
     where ours.total is null or theirs.total is null
        or abs(ours.total - theirs.total) > 1e-6 * greatest(1, abs(ours.total))
 {% endtest %}
+
+{#- Every row satisfies a boolean SQL expression over its columns (rows where it is null fail). -#}
+{% test expression_is_true(model, expression, column_name=none) %}
+    select * from {{ model }} where not coalesce({{ expression }}, false)
+{% endtest %}

@@ -1,0 +1,169 @@
+{#- Framework and library usage: the categories counted as frameworks (the talk's core
+    frameworks, Keras/Lightning and the boosted trees); everything else is a library. -#}
+{% macro framework_categories() -%}
+    ('core framework', 'high-level framework', 'boosted trees')
+{%- endmacro %}
+
+{#- "How many users, runs and training hours use each library, per quarter or per year" (optionally
+    per profession), from the user grain int_user_quarter_libraries.
+
+    Shares are of the period's users / runs / hours whose imports are known (code or telemetry named
+    at least one import: int_user_quarter_import_coverage), per profession when split by it; a run
+    uses several libraries, so shares across libraries add up to more than 1.
+    period='quarter': the report window's quarters; period='year': every loaded quarter of the years
+    the window touches (distinct users over the year, never summed from quarters; quarters_covered
+    says when a year is partial). `where`: a predicate on the library columns. -#}
+{% macro library_breakdown(period, by_profession=false, where=none) -%}
+{%- if period not in ['quarter', 'year'] -%}
+    {{ exceptions.raise_compiler_error("library_breakdown: period must be 'quarter' or 'year', got '" ~ period ~ "'") }}
+{%- endif -%}
+{%- set p = 'quarter_start' if period == 'quarter' else 'year_start' -%}
+{%- set in_period = in_report_window('quarter_start') if period == 'quarter' else in_report_years('quarter_start') -%}
+{%- set dims = [p, 'profession'] if by_profession else [p] -%}
+with users as (
+    select user_id, profession from {{ ref('stg_tracking__users') }}
+),
+
+usage as (
+    select
+        libraries.*,
+        {{ year_start('libraries.quarter_start') }} as year_start,
+        coalesce(users.profession, 'unknown') as profession
+    from {{ ref('int_user_quarter_libraries') }} as libraries
+    left join users on libraries.user_id = users.user_id
+    where {{ in_period }}
+    {%- if where %} and ({{ where }}){% endif %}
+),
+
+observed as (
+    select
+        coverage.*,
+        {{ year_start('coverage.quarter_start') }} as year_start,
+        coalesce(users.profession, 'unknown') as profession
+    from {{ ref('int_user_quarter_import_coverage') }} as coverage
+    left join users on coverage.user_id = users.user_id
+    where {{ in_period }}
+),
+
+quarters_loaded as (
+    select {{ p }}, count(distinct quarter_start) as quarters_covered
+    from observed
+    group by {{ p }}
+),
+
+-- Users, runs and hours whose imports are known: the denominators of the shares.
+totals as (
+    select
+        {{ dims | join(', ') }},
+        count(distinct user_id) filter (where runs_with_imports > 0) as total_users,
+        sum(runs_with_imports) as total_runs,
+        sum(training_hours_with_imports) as total_hours
+    from observed
+    group by {{ dims | join(', ') }}
+),
+
+grouped as (
+    select
+        {{ dims | join(', ') }},
+        library,
+        category,
+        framework_family,
+        is_known_library,
+        count(distinct user_id) as active_users,
+        sum(runs) as runs,
+        sum(training_hours) as training_hours
+    from usage
+    group by {{ dims | join(', ') }}, library, category, framework_family, is_known_library
+)
+
+select
+    {% if period == 'quarter' -%}
+    grouped.quarter_start,
+    {{ quarter_label('grouped.quarter_start') }} as quarter_label,
+    {%- else -%}
+    grouped.year_start,
+    cast(extract(year from grouped.year_start) as integer) as year,
+    cast(quarters_loaded.quarters_covered as integer) as quarters_covered,
+    {%- endif %}
+    {% if by_profession -%}
+    grouped.profession,
+    {% endif -%}
+    grouped.library,
+    grouped.category,
+    grouped.framework_family,
+    grouped.is_known_library,
+    cast(grouped.active_users as bigint) as active_users,
+    cast(grouped.runs as bigint) as runs,
+    cast(grouped.training_hours as double) as training_hours,
+    cast(grouped.active_users / nullif(totals.total_users, 0) as double) as user_share,
+    cast(grouped.runs / nullif(totals.total_runs, 0) as double) as run_share,
+    cast(grouped.training_hours / nullif(totals.total_hours, 0) as double) as hour_share
+from grouped
+join totals using ({{ dims | join(', ') }})
+join quarters_loaded using ({{ p }})
+{%- endmacro %}
+
+{#- The report window's quarters and the quarter right after it: a quarter-over-quarter figure of
+    the next quarter divides by a quarter of the window, so a rerun of the window refreshes it too. -#}
+{% macro in_report_window_and_next(column) -%}
+    {%- set w = report_window() -%}
+    ({{ column }} >= cast('{{ w.start }}' as date) and {{ column }} <= cast('{{ w.end }}' as date))
+{%- endmacro %}
+
+{% macro delete_report_window_and_next(column='quarter_start') -%}
+    {%- if is_incremental() -%}
+        delete from {{ this }} where {{ in_report_window_and_next(column) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- Agreement of code and telemetry detection per period and library (see the agreement marts). -#}
+{% macro detection_agreement(period) -%}
+{%- if period not in ['quarter', 'year'] -%}
+    {{ exceptions.raise_compiler_error("detection_agreement: period must be 'quarter' or 'year', got '" ~ period ~ "'") }}
+{%- endif -%}
+{%- set p = 'quarter_start' if period == 'quarter' else 'year_start' -%}
+with loaded as (
+    select *, {{ year_start('quarter_start') }} as year_start
+    from {{ ref('int_user_quarter_libraries') }}
+    where {{ in_report_window('quarter_start') if period == 'quarter' else in_report_years('quarter_start') }}
+),
+
+-- Libraries with a module the client's telemetry flags: for the others "code only" says nothing.
+telemetry_visible as (
+    select distinct libraries.library
+    from {{ ref('libraries') }} as libraries
+    join {{ ref('telemetry_imports') }} as telemetry on libraries.module = telemetry.module
+),
+
+agreement as (
+    select
+        {{ p }},
+        library,
+        sum(runs_with_both_signals) as runs_with_both_signals,
+        sum(runs_agreeing) as runs_agreeing,
+        sum(runs_code_only) as runs_code_only,
+        sum(runs_telemetry_only) as runs_telemetry_only
+    from loaded
+    where library in (select library from telemetry_visible)
+    group by {{ p }}, library
+    having sum(runs_with_both_signals) > 0
+)
+
+select
+    {% if period == 'quarter' -%}
+    quarter_start,
+    {{ quarter_label('quarter_start') }} as quarter_label,
+    {%- else -%}
+    year_start,
+    cast(extract(year from year_start) as integer) as year,
+    {%- endif %}
+    library,
+    cast(runs_with_both_signals as bigint) as runs_with_both_signals,
+    cast(runs_agreeing as bigint) as runs_agreeing,
+    cast(runs_code_only as bigint) as runs_code_only,
+    cast(runs_telemetry_only as bigint) as runs_telemetry_only,
+    cast(runs_agreeing / runs_with_both_signals as double) as agreement_share,
+    cast(runs_code_only / runs_with_both_signals as double) as code_only_share,
+    cast(runs_telemetry_only / runs_with_both_signals as double) as telemetry_only_share
+from agreement
+{%- endmacro %}
