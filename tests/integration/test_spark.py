@@ -1,6 +1,6 @@
 """The same dbt models on Spark build the same marts as on DuckDB (docs/spark.md).
 
-One quarter of the tiny world is materialized on DuckDB through Dagster; its raw tables are
+One quarter of the tiny world (plus two runs with imports) is materialized on DuckDB through Dagster; its raw tables are
 exported to Parquet and registered as Spark tables; `dbt build --target spark` runs with the
 same vars (seeds, models, data tests), then the incremental models run again (the
 insert_overwrite path) and every mart is compared with DuckDB's, row by row.
@@ -12,6 +12,7 @@ metastore under tmp_path (Derby allows one JVM at a time).
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import math
 import os
@@ -27,7 +28,7 @@ from orchestration.project import PROJECT_ROOT, dbt_project
 from orchestration.resources import WAREHOUSE_FILE, Warehouse
 from stateofml.quarters import Quarter
 from tests.integration.test_walking_skeleton import run_partition
-from tests.landing_builder import tiny_world
+from tests.landing_builder import tiny_world, ts, write_records
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow, pytest.mark.timeout(1800)]
 
@@ -41,18 +42,34 @@ def mart_names() -> list[str]:
                   if n["resource_type"] == "model" and n["fqn"][1] == "marts")
 
 
+def with_imports(landing: Path) -> None:
+    """Two more Q4 runs that import libraries (saved code and client telemetry), so the framework
+    and library marts have rows to compare, not only the tiny world's import-less runs."""
+    source = "import torch\nimport transformers\nfrom sklearn import metrics\n"
+    code_hash = hashlib.sha256(source.encode()).hexdigest()
+    write_records(landing, "code_blobs", [dict(code_hash=code_hash, first_seen_at=ts(2022, 10, 5, 9),
+                                               path="train.py", source=source)], name="imports.parquet")
+    write_records(landing, "runs", [
+        dict(run_id="r7", user_id="u1", created_at=ts(2022, 10, 5, 9), started_at=ts(2022, 10, 5, 9),
+             runtime_seconds=5400.0, state="finished", code_hash=code_hash, telemetry_imports=[1, 11]),
+        dict(run_id="r8", user_id="u3", created_at=ts(2022, 12, 6, 9), started_at=ts(2022, 12, 6, 9),
+             runtime_seconds=600.0, state="finished", telemetry_imports=[3, 2], media_types=["image", "Table"]),
+    ], name="imports.parquet")
+
+
 @pytest.fixture(scope="module")
 def duckdb_world(tmp_path_factory):
     import dagster as dg
 
     data = tmp_path_factory.mktemp("duckdb") / "data"
     tiny_world(data / "landing")
+    with_imports(data / "landing")
     with dg.DagsterInstance.ephemeral() as instance:
         run_partition(data, instance, QUARTER.partition_key)
     parquet = data.parent / "raw_parquet"
     with Warehouse(database=str(data / "warehouse" / WAREHOUSE_FILE)).get_connection() as conn:
         counts = export_parquet(conn, dbt_sources(dbt_project.manifest_path), parquet)
-    assert counts["raw.runs"] == 6  # the Q4 runs of the tiny world: the export is not empty
+    assert counts["raw.runs"] == 8 and counts["code_imports.parsed_code"] == 1  # the export is not empty
     return data, parquet
 
 
