@@ -8,26 +8,26 @@
     Regex work is per distinct name (int_gpu_names), never per run: at 31 M runs a quarter the same
     expressions per row cost ~18 s against ~3 s for distinct names plus a join. -#}
 {% macro normalize_gpu_name(name) -%}
-    trim(regexp_replace(regexp_replace(regexp_replace(regexp_replace(
-        regexp_replace(upper(trim({{ name }})), '\s+', ' ', 'g'),
-        '^(NVIDIA |TESLA )+', ''),
-        ' MIG( .*)?$', ''),
-        ' (LAPTOP GPU|WITH MAX-Q DESIGN|MAX-Q|MOBILE)$', ''),
-        '([- ]+(SXM[0-9]*|PCIE|PCI-E|HBM[0-9]*E?|NVL|[0-9]+ ?GB))+$', ''))
+    {#- Every pattern but the first is anchored, so "replace all" replaces its one match. -#}
+    {%- set s = regexp_replace_all('upper(trim(' ~ name ~ '))', '\s+', ' ') -%}
+    {%- set s = regexp_replace_all(s, '^(NVIDIA |TESLA )+', '') -%}
+    {%- set s = regexp_replace_all(s, ' MIG( .*)?$', '') -%}
+    {%- set s = regexp_replace_all(s, ' (LAPTOP GPU|WITH MAX-Q DESIGN|MAX-Q|MOBILE)$', '') -%}
+    trim({{ regexp_replace_all(s, '([- ]+(SXM[0-9]*|PCIE|PCI-E|HBM[0-9]*E?|NVL|[0-9]+ ?GB))+$', '') }})
 {%- endmacro %}
 
 {#- Laptop variants carry the same chip as the desktop card; only the segment differs. -#}
 {% macro is_laptop_gpu_name(name) -%}
-    regexp_matches(upper({{ name }}), '(LAPTOP GPU|MAX-Q|MOBILE)')
+    {{ regexp_contains('upper(' ~ name ~ ')', '(LAPTOP GPU|MAX-Q|MOBILE)') }}
 {%- endmacro %}
 
 {#- The vendor of a name the seed does not know yet, from its brand words. -#}
 {% macro gpu_vendor_from_name(name) -%}
     case
-        when regexp_matches(upper({{ name }}), '^APPLE') then 'Apple'
-        when regexp_matches(upper({{ name }}), '(NVIDIA|GEFORCE|QUADRO|TESLA|TITAN|RTX|GTX)') then 'NVIDIA'
-        when regexp_matches(upper({{ name }}), '(AMD|RADEON|INSTINCT)') then 'AMD'
-        when regexp_matches(upper({{ name }}), '(INTEL|ARC )') then 'Intel'
+        when {{ regexp_contains('upper(' ~ name ~ ')', '^APPLE') }} then 'Apple'
+        when {{ regexp_contains('upper(' ~ name ~ ')', '(NVIDIA|GEFORCE|QUADRO|TESLA|TITAN|RTX|GTX)') }} then 'NVIDIA'
+        when {{ regexp_contains('upper(' ~ name ~ ')', '(AMD|RADEON|INSTINCT)') }} then 'AMD'
+        when {{ regexp_contains('upper(' ~ name ~ ')', '(INTEL|ARC )') }} then 'Intel'
         else 'Other'
     end
 {%- endmacro %}
@@ -36,7 +36,7 @@
     block, or telemetry environment flag 4 = Apple M1 GPU). -#}
 {% macro has_gpu(gpu_name, gpu_count, has_apple_gpu, telemetry_env) -%}
     ({{ gpu_name }} is not null or coalesce({{ gpu_count }}, 0) > 0 or {{ has_apple_gpu }}
-     or list_contains({{ telemetry_env }}, 4))
+     or {{ list_contains(telemetry_env, 4) }})
 {%- endmacro %}
 
 {#- GPUs per run in the talk's buckets. A run with a GPU but no count (Apple silicon, or a
@@ -80,8 +80,8 @@
     LIKE, not regex: this runs once per run. -#}
 {% macro compute_location(host, telemetry_env) -%}
     case
-        when list_contains({{ telemetry_env }}, 12) then 'Colab'
-        when list_contains({{ telemetry_env }}, 2) then 'Kaggle'
+        when {{ list_contains(telemetry_env, 12) }} then 'Colab'
+        when {{ list_contains(telemetry_env, 2) }} then 'Kaggle'
         when nullif(trim({{ host }}), '') is null then 'Unknown (no host)'
         when lower({{ host }}) like 'ip-%-%-%-%'
           or lower({{ host }}) like '%.compute.internal'

@@ -50,3 +50,37 @@
         delete from {{ this }} where {{ in_report_years(column) }}
     {%- endif -%}
 {%- endmacro %}
+
+{#- The config of every incremental model keyed by the report window, chosen per adapter in this
+    one place: `{{ config(**quarterly_incremental_config()) }}` (or yearly_incremental_config()).
+    DuckDB: append, after a pre-hook that deletes the window (same transaction; a quarter that
+    became empty is emptied too). Spark (parquet tables, no DELETE; merge needs Delta/Iceberg):
+    insert_overwrite partitioned by the key, which replaces exactly the partitions the run
+    produces (dynamic partition overwrite). -#}
+{% macro quarterly_incremental_config(column='quarter_start', delete_macro='delete_report_window') -%}
+    {#- delete_macro: DuckDB's pre-hook, when a model rebuilds more than the window
+        (e.g. delete_report_window_and_next); Spark replaces the partitions the run produced. -#}
+    {{ return(adapter.dispatch('window_incremental_config', 'stateofml')(column, delete_macro)) }}
+{%- endmacro %}
+
+{% macro yearly_incremental_config(column='year_start') -%}
+    {{ return(adapter.dispatch('window_incremental_config', 'stateofml')(column, 'delete_report_years')) }}
+{%- endmacro %}
+
+{% macro default__window_incremental_config(column, delete_macro) -%}
+    {#- The hook is a string rendered when the model runs (is_incremental() is known then). -#}
+    {{ return({
+        'materialized': 'incremental',
+        'incremental_strategy': 'append',
+        'pre_hook': '{{ ' ~ delete_macro ~ '("' ~ column ~ '") }}',
+    }) }}
+{%- endmacro %}
+
+{% macro spark__window_incremental_config(column, delete_macro) -%}
+    {{ return({
+        'materialized': 'incremental',
+        'incremental_strategy': 'insert_overwrite',
+        'partition_by': [column],
+        'file_format': 'parquet',
+    }) }}
+{%- endmacro %}

@@ -17,7 +17,7 @@ with window_hashes as (
 ),
 
 modules as (
-    select parsed.code_hash, unnest(parsed.modules) as module
+    select parsed.code_hash, {{ unnest_list('parsed.modules') }} as module
     from {{ ref('stg_code_imports__parsed_code') }} as parsed
     where parsed.code_hash in (select code_hash from window_hashes)
 ),
@@ -28,7 +28,7 @@ libraries as (
 ),
 
 library_telemetry_ids as (
-    select libraries.library, list(telemetry.import_id order by telemetry.import_id) as telemetry_ids
+    select libraries.library, {{ list_agg('telemetry.import_id', sorted=true) }} as telemetry_ids
     from {{ ref('telemetry_imports') }} as telemetry
     join libraries on telemetry.module = libraries.module
     group by libraries.library
@@ -41,7 +41,7 @@ select
     -- One category and family per library (checked on the seed): any_value carries them through.
     any_value(libraries.framework_family) as framework_family,
     bool_or(libraries.library is not null) as is_known_library,
-    coalesce(any_value(library_telemetry_ids.telemetry_ids), []) as telemetry_ids
+    coalesce(any_value(library_telemetry_ids.telemetry_ids), {{ empty_list('integer') }}) as telemetry_ids
 from modules
 left join libraries on modules.module = libraries.module
 left join library_telemetry_ids on libraries.library = library_telemetry_ids.library

@@ -4,11 +4,7 @@
 -- do not add up across quarters or users; bucket counts do, so the yearly run-length figures are
 -- read from the quarters' histograms without rescanning a year of runs (~125 M at full scale).
 -- A few thousand rows a quarter. Runs still running (no runtime yet) are left out.
-{{ config(
-    materialized='incremental',
-    incremental_strategy='append',
-    pre_hook="{{ delete_report_window() }}",
-) }}
+{{ config(**quarterly_incremental_config()) }}
 
 with subjects as (
     select quarter_start, 'framework_family' as grouping, framework_family as framework, runtime_seconds

@@ -13,14 +13,14 @@ with runs as (
 ),
 
 script_families as (
-    select code_hash, list(distinct framework_family) as families
+    select code_hash, {{ list_agg('framework_family', distinct=true) }} as families
     from {{ ref('int_code_libraries') }}
     where framework_family is not null
     group by code_hash
 ),
 
 telemetry_families as (
-    select telemetry_imports, list(distinct framework_family) as families
+    select telemetry_imports, {{ list_agg('framework_family', distinct=true) }} as families
     from {{ ref('int_telemetry_libraries') }}
     where framework_family is not null
     group by telemetry_imports
@@ -33,7 +33,8 @@ merged as (
         runs.quarter_start,
         runs.runtime_seconds,
         runs.training_hours,
-        list_distinct(coalesce(script_families.families, []) || coalesce(telemetry_families.families, [])) as families
+        {{ list_distinct(list_concat('coalesce(script_families.families, ' ~ empty_list('string') ~ ')',
+                                     'coalesce(telemetry_families.families, ' ~ empty_list('string') ~ ')')) }} as families
     from runs
     left join script_families on runs.code_hash = script_families.code_hash
     left join telemetry_families on runs.telemetry_imports = telemetry_families.telemetry_imports
@@ -44,7 +45,7 @@ select
     run_id,
     user_id,
     quarter_start,
-    unnest(families) as framework_family,
+    {{ unnest_list('families') }} as framework_family,
     runtime_seconds,
     training_hours
 from merged

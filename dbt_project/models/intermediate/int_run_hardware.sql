@@ -12,7 +12,7 @@ select
     gpu_architecture,
     {{ has_gpu('gpu_name', 'gpu_count', 'has_apple_gpu', 'telemetry_env') }} as has_gpu,
     -- A 2022 client wrote a gpuapple block without a chip name.
-    gpu_name is null and (has_apple_gpu or list_contains(telemetry_env, 4)) as is_unnamed_apple,
+    gpu_name is null and (has_apple_gpu or {{ list_contains('telemetry_env', 4) }}) as is_unnamed_apple,
     gpu_count,
     {{ gpu_count_bucket('gpu_count', has_gpu('gpu_name', 'gpu_count', 'has_apple_gpu', 'telemetry_env')) }} as gpu_count_bucket,
     {{ accelerator_type('tpu', 'ipu_count', has_gpu('gpu_name', 'gpu_count', 'has_apple_gpu', 'telemetry_env')) }} as accelerator,

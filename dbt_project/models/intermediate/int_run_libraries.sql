@@ -27,7 +27,7 @@ code_libraries as (
 
 -- One row per script: its libraries as a list, to leave out telemetry detections the code already has.
 scripts as (
-    select code_hash, list(library) as libraries from code_libraries group by code_hash
+    select code_hash, {{ list_agg('library') }} as libraries from code_libraries group by code_hash
 ),
 
 from_code as (
@@ -38,7 +38,7 @@ from_code as (
         code_libraries.framework_family,
         code_libraries.is_known_library,
         true as detected_in_code,
-        list_has_any(runs.telemetry_imports, code_libraries.telemetry_ids) as detected_in_telemetry,
+        {{ list_overlaps('runs.telemetry_imports', 'code_libraries.telemetry_ids') }} as detected_in_telemetry,
         true as has_code_imports
     from runs
     join code_libraries on runs.code_hash = code_libraries.code_hash
@@ -57,7 +57,7 @@ telemetry_only as (
     from runs
     join {{ ref('int_telemetry_libraries') }} as telemetry on runs.telemetry_imports = telemetry.telemetry_imports
     left join scripts on runs.code_hash = scripts.code_hash
-    where not list_contains(coalesce(scripts.libraries, []), telemetry.library)
+    where not {{ list_contains('coalesce(scripts.libraries, ' ~ empty_list('string') ~ ')', 'telemetry.library') }}
 ),
 
 detected as (
@@ -78,7 +78,7 @@ select
     detected_in_telemetry,
     has_code_imports,
     -- staging turns a missing list into []: an empty list is no telemetry signal.
-    len(telemetry_imports) > 0 as has_telemetry_imports,
+    {{ list_length('telemetry_imports') }} > 0 as has_telemetry_imports,
     runtime_seconds,
     training_hours
 from detected

@@ -7,17 +7,17 @@
 with lists as (
     select distinct telemetry_imports
     from {{ ref('stg_tracking__runs') }}
-    where {{ in_report_window('created_at') }} and len(telemetry_imports) > 0
+    where {{ in_report_window('created_at') }} and {{ list_length('telemetry_imports') }} > 0
 ),
 
 ids as (
-    select telemetry_imports, unnest(telemetry_imports) as import_id from lists
+    select telemetry_imports, {{ unnest_list('telemetry_imports') }} as import_id from lists
 ),
 
 modules as (
     select
         ids.telemetry_imports,
-        coalesce(telemetry.module, 'telemetry import ' || cast(ids.import_id as varchar)) as module
+        coalesce(telemetry.module, 'telemetry import ' || cast(ids.import_id as {{ dbt.type_string() }})) as module
     from ids
     left join {{ ref('telemetry_imports') }} as telemetry on ids.import_id = telemetry.import_id
 ),

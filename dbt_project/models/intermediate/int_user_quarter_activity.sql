@@ -1,10 +1,6 @@
 -- One row per active user and quarter: the grain from which every "active users" figure is
 -- counted (yearly distinct users come from here too, never from summing quarters).
-{{ config(
-    materialized='incremental',
-    incremental_strategy='append',
-    pre_hook="{{ delete_report_window() }}",
-) }}
+{{ config(**quarterly_incremental_config()) }}
 
 with events as (
     select * from {{ ref('int_activity_events') }}

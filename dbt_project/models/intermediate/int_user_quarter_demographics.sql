@@ -3,11 +3,7 @@
 -- runs (user_id null, everything "unknown"): the grain of every demographic and headline mart, so
 -- that runs and hours by country or profession add up to all runs, anonymous ones included.
 -- The profile is the one loaded when the quarter was built (profiles are a snapshot).
-{{ config(
-    materialized='incremental',
-    incremental_strategy='append',
-    pre_hook="{{ delete_report_window() }}",
-) }}
+{{ config(**quarterly_incremental_config()) }}
 
 with activity as (
     select user_id, quarter_start, runs, training_hours
@@ -17,7 +13,7 @@ with activity as (
 
 -- int_user_quarter_hardware already aggregates every run of the quarter: no second scan of runs.
 anonymous as (
-    select cast(null as varchar) as user_id, quarter_start, sum(runs) as runs, sum(training_hours) as training_hours
+    select cast(null as {{ dbt.type_string() }}) as user_id, quarter_start, sum(runs) as runs, sum(training_hours) as training_hours
     from {{ ref('int_user_quarter_hardware') }}
     where user_id is null and {{ in_report_window('quarter_start') }}
     group by quarter_start

@@ -4,11 +4,7 @@
 -- never from summing quarters). Anonymous runs are kept with user_id null: they count in runs and
 -- hours, never as users. The only scan of the runs for hardware; at full scale a few hundred
 -- thousand rows a quarter.
-{{ config(
-    materialized='incremental',
-    incremental_strategy='append',
-    pre_hook="{{ delete_report_window() }}",
-) }}
+{{ config(**quarterly_incremental_config()) }}
 
 -- Aggregate first on the raw GPU name (31 M runs -> about a row per user and set-up), then
 -- classify: joining and grouping by ten derived strings per run cost several times more.

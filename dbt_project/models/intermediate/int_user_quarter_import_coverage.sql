@@ -3,11 +3,7 @@
 -- is of the runs whose imports we can see, so that a change in how many clients send telemetry or
 -- save code does not read as a change in framework popularity. Also the detection coverage of the
 -- method notes. Anonymous runs under user_id null.
-{{ config(
-    materialized='incremental',
-    incremental_strategy='append',
-    pre_hook="{{ delete_report_window() }}",
-) }}
+{{ config(**quarterly_incremental_config()) }}
 
 with runs as (
     select user_id, quarter_start, code_hash, telemetry_imports, training_hours
@@ -25,7 +21,7 @@ flagged as (
         runs.quarter_start,
         runs.training_hours,
         code_with_imports.code_hash is not null as has_code_imports,
-        len(runs.telemetry_imports) > 0 as has_telemetry_imports
+        {{ list_length('runs.telemetry_imports') }} > 0 as has_telemetry_imports
     from runs
     left join code_with_imports on runs.code_hash = code_with_imports.code_hash
 )

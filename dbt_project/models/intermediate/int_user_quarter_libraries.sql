@@ -8,11 +8,7 @@
 -- The quarterly DELETE+INSERT of ~1 M rows is cheap; the one scan of the run-grain view happens
 -- once per window, and every mart (users, runs, hours, shares, growth, profession, agreement) is a
 -- small aggregate of this table.
-{{ config(
-    materialized='incremental',
-    incremental_strategy='append',
-    pre_hook="{{ delete_report_window() }}",
-) }}
+{{ config(**quarterly_incremental_config()) }}
 
 select
     quarter_start,

@@ -1,11 +1,7 @@
 -- Runs and training hours per quarter, user and media type the run logged (a run logging images
 -- and tables counts under both; a run logging no media under "none", scalars only). User grain
 -- for the yearly distinct users; anonymous runs have user_id null.
-{{ config(
-    materialized='incremental',
-    incremental_strategy='append',
-    pre_hook="{{ delete_report_window() }}",
-) }}
+{{ config(**quarterly_incremental_config()) }}
 
 -- Runs with the same list of media types are counted together first: a user logs few distinct
 -- lists, so the list work below runs on thousands of rows, not 31 M (about half the time).
@@ -23,8 +19,8 @@ logged as (
         runs,
         training_hours,
         -- Distinct per run after normalizing: a type logged under several keys counts once.
-        unnest(case when len(media_types) = 0 then ['none']
-                    else list_distinct(list_transform(media_types, lambda m: lower(trim(m)))) end) as media_type
+        {{ unnest_list("case when " ~ list_length('media_types') ~ " = 0 then " ~ list_of(["'none'"])
+                       ~ " else " ~ list_distinct(list_transform('media_types', 'm', 'lower(trim(m))')) ~ " end") }} as media_type
     from lists
 )
 

@@ -7,8 +7,8 @@ renamed as (
     select
         code_hash,
         -- Sorted, unique top-level modules; the parser already left out the standard library.
-        coalesce(modules, []) as modules,
-        len(coalesce(modules, [])) as module_count,
+        coalesce(modules, {{ empty_list('string') }}) as modules,
+        {{ list_length('coalesce(modules, ' ~ empty_list('string') ~ ')') }} as module_count,
         method as parse_method,
         error as parse_error,
         source_bytes,

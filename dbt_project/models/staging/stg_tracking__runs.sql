@@ -29,9 +29,9 @@ renamed as (
         ipu_count,
         code_hash,
         client_version,
-        coalesce(telemetry_imports, []) as telemetry_imports,
-        coalesce(telemetry_env, []) as telemetry_env,
-        coalesce(media_types, []) as media_types,
+        coalesce(telemetry_imports, {{ empty_list('integer') }}) as telemetry_imports,
+        coalesce(telemetry_env, {{ empty_list('integer') }}) as telemetry_env,
+        coalesce(media_types, {{ empty_list('string') }}) as media_types,
         updated_at
     from source
 )

@@ -7,7 +7,7 @@ renamed as (
         user_id,
         signup_at,
         -- ISO alpha-2, upper case; anything else is unknown rather than a bogus country.
-        case when regexp_full_match(upper(trim(country_code)), '[A-Z]{2}')
+        case when {{ regexp_full_match('upper(trim(country_code))', '[A-Z]{2}') }}
              then upper(trim(country_code)) end as country_code,
         case lower(trim(profession))
             when 'academic' then 'academic'

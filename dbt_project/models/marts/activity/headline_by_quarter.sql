@@ -1,10 +1,6 @@
 -- The report's headline figures per quarter: active users, the countries they come from, runs
 -- (all of them, anonymous included) and wall-clock training hours.
-{{ config(
-    materialized='incremental',
-    incremental_strategy='append',
-    pre_hook="{{ delete_report_window() }}",
-) }}
+{{ config(**quarterly_incremental_config()) }}
 
 select
     quarter_start,

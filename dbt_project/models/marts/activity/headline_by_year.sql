@@ -1,11 +1,7 @@
 -- The report's headline figures per calendar year ("2022: 200,000 active users from almost 195
 -- countries, 125 million runs"): distinct users and countries over the whole year, counted from
 -- user-grain rows, never summed from quarters.
-{{ config(
-    materialized='incremental',
-    incremental_strategy='append',
-    pre_hook="{{ delete_report_years() }}",
-) }}
+{{ config(**yearly_incremental_config()) }}
 
 with loaded as (
     select *, {{ year_start('quarter_start') }} as year_start

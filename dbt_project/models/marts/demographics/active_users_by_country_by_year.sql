@@ -1,9 +1,5 @@
 -- Active users, runs and training hours per calendar year and country of the user's profile,
 -- with the country's region and subregion: distinct users over the year, from user-grain rows.
-{{ config(
-    materialized='incremental',
-    incremental_strategy='append',
-    pre_hook="{{ delete_report_years() }}",
-) }}
+{{ config(**yearly_incremental_config()) }}
 
 {{ period_breakdown(ref('int_user_quarter_demographics'), 'year', ['country_code', 'country_name', 'region', 'subregion']) }}

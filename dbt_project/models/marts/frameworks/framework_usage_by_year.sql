@@ -1,10 +1,6 @@
 -- Active users, runs and training hours per year of each framework: core frameworks (PyTorch vs
 -- TensorFlow), high-level frameworks (Keras vs Lightning) and boosted trees (XGBoost, LightGBM,
 -- CatBoost), detected in the training code or the client's telemetry.
-{{ config(
-    materialized='incremental',
-    incremental_strategy='append',
-    pre_hook="{{ delete_report_years() }}",
-) }}
+{{ config(**yearly_incremental_config()) }}
 
 {{ library_breakdown('year', where="category in " ~ framework_categories()) }}

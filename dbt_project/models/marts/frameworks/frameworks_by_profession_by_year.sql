@@ -1,9 +1,5 @@
 -- Frameworks per year and profession (academic, corporate, personal = hobbyist, unknown): the
 -- share of each profession's users (runs, hours) whose imports are known that use each framework.
-{{ config(
-    materialized='incremental',
-    incremental_strategy='append',
-    pre_hook="{{ delete_report_years() }}",
-) }}
+{{ config(**yearly_incremental_config()) }}
 
 {{ library_breakdown('year', by_profession=true, where="category in " ~ framework_categories()) }}

@@ -1,9 +1,5 @@
 -- Users, runs and training hours per year by GPUs per run (none, 1, 2, 3-4, 5-8, 9+): single-GPU
 -- set-ups have most users, clusters of 9+ a growing share of hours.
-{{ config(
-    materialized='incremental',
-    incremental_strategy='append',
-    pre_hook="{{ delete_report_years() }}",
-) }}
+{{ config(**yearly_incremental_config()) }}
 
 {{ period_breakdown(ref('int_user_quarter_hardware'), 'year', ['gpu_count_bucket', 'gpu_count_bucket_order']) }}

@@ -1,9 +1,5 @@
 -- Users, runs and training hours per year by GPU model with its family, architecture generation
 -- and segment (laptop variants of a card are a segment of their own).
-{{ config(
-    materialized='incremental',
-    incremental_strategy='append',
-    pre_hook="{{ delete_report_years() }}",
-) }}
+{{ config(**yearly_incremental_config()) }}
 
 {{ period_breakdown(ref('int_user_quarter_hardware'), 'year', ['gpu_vendor', 'gpu_model', 'gpu_family', 'gpu_generation', 'gpu_segment']) }}

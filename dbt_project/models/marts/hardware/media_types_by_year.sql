@@ -1,10 +1,6 @@
 -- Users, runs and training hours per year by media type logged (image, table, audio, ...; none =
 -- scalars only). A run logging several types counts under each: shares (of all users, runs
 -- and hours) may sum above 1.
-{{ config(
-    materialized='incremental',
-    incremental_strategy='append',
-    pre_hook="{{ delete_report_years() }}",
-) }}
+{{ config(**yearly_incremental_config()) }}
 
 {{ period_breakdown(ref('int_user_quarter_media_types'), 'year', ['media_type'], totals_from=ref('int_user_quarter_hardware')) }}

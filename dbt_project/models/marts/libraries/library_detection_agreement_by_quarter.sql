@@ -3,10 +3,6 @@
 -- (imported but not loaded at init/finish, or loaded in a way the client does not flag) or by the
 -- telemetry only (loaded lazily or transitively: tf.keras loads keras, which the code's
 -- top-level imports cannot show). Only libraries the client's telemetry can flag at all.
-{{ config(
-    materialized='incremental',
-    incremental_strategy='append',
-    pre_hook="{{ delete_report_window() }}",
-) }}
+{{ config(**quarterly_incremental_config()) }}
 
 {{ detection_agreement('quarter') }}

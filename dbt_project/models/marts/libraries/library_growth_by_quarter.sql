@@ -5,11 +5,7 @@
 -- (Transformers, Hydra) are ranked like the rest. The ranking covers known libraries that are not
 -- frameworks (the talk's "non-large framework libraries"); every library keeps its row and ratios.
 -- Rebuilt for the window and the quarter after it (whose growth divides by the window's last quarter).
-{{ config(
-    materialized='incremental',
-    incremental_strategy='append',
-    pre_hook="{{ delete_report_window_and_next() }}",
-) }}
+{{ config(**quarterly_incremental_config(delete_macro='delete_report_window_and_next')) }}
 
 {%- set w = report_window() %}
 
