@@ -69,7 +69,7 @@ def duckdb_world(tmp_path_factory):
     parquet = data.parent / "raw_parquet"
     with Warehouse(database=str(data / "warehouse" / WAREHOUSE_FILE)).get_connection() as conn:
         counts = export_parquet(conn, dbt_sources(dbt_project.manifest_path), parquet)
-    assert counts["raw.runs"] == 8 and counts["code_imports.parsed_code"] == 1  # the export is not empty
+    assert counts["raw.runs"] == 8 and counts["code_imports.parsed_code"] >= 1  # the export is not empty
     return data, parquet
 
 
