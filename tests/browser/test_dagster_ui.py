@@ -207,7 +207,8 @@ def materialize_a_quarter_then_look(server, page):
     partitions = dialog.get_by_role("textbox").first
     # The UI first asks "Are you sure?" when an upstream asset outside the job was never
     # materialized (here: the import of real run folders, landing/wandb_run_folders).
-    confirm = dialog.get_by_role("button", name="Confirm")
+    # That prompt is an alert dialog (role "alertdialog", not "dialog"): look for its button on the page.
+    confirm = page.get_by_role("button", name="Confirm", exact=True)
     expect(partitions.or_(confirm)).to_be_visible()
     if confirm.is_visible():
         shot(page, "2_confirm_missing_upstream")
