@@ -15,7 +15,6 @@ import datetime as dt
 import hashlib
 import json
 import math
-import os
 import time
 from pathlib import Path
 
@@ -92,8 +91,6 @@ def spark(duckdb_world, tmp_path_factory):
         "SPARK_LOCAL_IP": "127.0.0.1",
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
     common = ["--project-dir", str(PROJECT_ROOT / "dbt_project"), "--profiles-dir", str(PROJECT_ROOT / "dbt_project"),
               "--target", "spark",
               # Never the repo's target/ (Dagster loads that manifest) nor its logs/.
@@ -110,7 +107,9 @@ def spark(duckdb_world, tmp_path_factory):
     from dbt.cli.main import dbtRunner
     from pyspark.sql import SparkSession
 
-    try:
+    with pytest.MonkeyPatch.context() as patch:
+        for key, value in env.items():
+            patch.setenv(key, value)
         seconds = {}
         for name, args in steps.items():
             t0 = time.monotonic()
@@ -122,12 +121,6 @@ def spark(duckdb_world, tmp_path_factory):
         session = SparkSession.builder.getOrCreate()  # the one dbt started: same JVM, same settings
         yield session
         session.stop()
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
 
 
 def normalized(rows: list[dict]) -> list[tuple]:
