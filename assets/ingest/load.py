@@ -30,6 +30,7 @@ from .readers import (
     duckdb_type,
     file_sha256,
     read_file,
+    read_parquet_files,
 )
 
 RAW_SCHEMA = "raw"
@@ -104,6 +105,7 @@ def _load(conn, entity: Entity, files: list[Path], quarter: Quarter | None, now:
     first_by_hash: dict[str, Path] = {}
     for path in sorted(files, key=lambda p: (p.stat().st_mtime_ns, str(p))):
         first_by_hash.setdefault(hashes[path], path)
+    to_read = []
     for path in files:
         sha = hashes[path]
         if first_by_hash[sha] != path:
@@ -112,9 +114,14 @@ def _load(conn, entity: Entity, files: list[Path], quarter: Quarter | None, now:
             except (OSError, EOFError, gzip.BadGzipFile, pa.ArrowException):
                 n = 0  # as unreadable as its twin, whose error is already reported
             reads.append(FileRead(path, sha, path.stat().st_size, rows=n, duplicate_of=first_by_hash[sha]))
-            continue
-        info = read_file(conn, path, entity, staged, sha256=sha)
+        else:
+            to_read.append(path)
+    # Parquet files together (one statement per schema), JSON Lines one by one (parsed in Python).
+    read_now = read_parquet_files(conn, [p for p in to_read if p.name.endswith(".parquet")], entity, staged, hashes)
+    read_now += [read_file(conn, p, entity, staged, sha256=hashes[p]) for p in to_read if not p.name.endswith(".parquet")]
+    for info in read_now:
         reads.append(info)
+        path = info.path
         if info.error:
             # The file as a whole is quarantined: one row naming it, so it is counted and visible.
             stats.failed_files.append(f"{path}: {info.error}")
@@ -158,7 +165,6 @@ def _load(conn, entity: Entity, files: list[Path], quarter: Quarter | None, now:
             create or replace table {target} as
             select {_final_columns(entity)}, {EXTRA_COL} as extra, {FILE_COL} as source_file, {ROW_COL} as source_row
             from _checked where _reason is null and _rank = 1
-            order by "{entity.event_time}"
         """)
         conn.execute(f"""
             create or replace table {quarantine} as

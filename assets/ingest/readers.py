@@ -90,7 +90,7 @@ def read_file(conn: duckdb.DuckDBPyConnection, path: Path, entity: Entity, into:
             source = conn.sql("select * from _jsonl_file")
             source_sql, row_expr, params = "_jsonl_file", "_line", []
         types = dict(zip(source.columns, (str(t) for t in source.types)))
-        sql = _typed_select(entity, types, source_sql, row_expr)
+        sql = _typed_select(entity, types, source_sql, row_expr, file_expr="?::varchar")
         info.rows = conn.execute(f"insert into {into} by name {sql}", [str(path), *params]).fetchall()[0][0]
     except (duckdb.Error, OSError, EOFError, gzip.BadGzipFile, pa.ArrowException, ValueError) as exc:
         info.error = f"{type(exc).__name__}: {str(exc).splitlines()[0][:300]}"
@@ -102,7 +102,45 @@ def read_file(conn: duckdb.DuckDBPyConnection, path: Path, entity: Entity, into:
     return info
 
 
-def _typed_select(entity: Entity, source_types: dict[str, str], source_sql: str, row_expr: str) -> str:
+def read_parquet_files(conn: duckdb.DuckDBPyConnection, paths: list[Path], entity: Entity, into: str,
+                       sha256: dict[Path, str]) -> list[FileRead]:
+    """Append the typed rows of many Parquet files, one statement per schema: DuckDB then reads
+    the files in parallel (a full-size quarter is ~90 daily files of 380 k runs; one statement per
+    file cost 8x more). Damage is still attributed to its file: a file whose footer does not read
+    goes through ``read_file`` alone, and if a group's statement fails (a corrupt page), nothing
+    of it was inserted (a failed statement is rolled back) and each of its files is read alone."""
+    groups: dict[pa.Schema, list[Path]] = {}
+    rows: dict[Path, int] = {}
+    alone: list[Path] = []
+    for path in paths:
+        try:
+            footer = pq.ParquetFile(path)
+            rows[path] = footer.metadata.num_rows
+            groups.setdefault(footer.schema_arrow.remove_metadata(), []).append(path)
+        except (OSError, pa.ArrowException, ValueError):
+            alone.append(path)  # empty, truncated or not Parquet: read_file says which
+    reads: list[FileRead] = []
+    for group in groups.values():
+        if len(group) == 1:
+            alone.extend(group)
+            continue
+        source_sql = "read_parquet(?, filename = true, file_row_number = true, hive_partitioning = false)"
+        files = [str(p) for p in group]
+        try:
+            source = conn.sql(f"select * from {source_sql}", params=[files])
+            types = dict(zip(source.columns, (str(t) for t in source.types)))
+            sql = _typed_select(entity, types, source_sql, "(file_row_number + 1)::bigint", file_expr="filename")
+            conn.execute(f"insert into {into} by name {sql}", [files])
+        except duckdb.Error:
+            alone.extend(group)
+            continue
+        reads += [FileRead(path=p, sha256=sha256[p], size_bytes=p.stat().st_size, rows=rows[p]) for p in group]
+    reads += [read_file(conn, p, entity, into, sha256=sha256[p]) for p in sorted(alone)]
+    return reads
+
+
+def _typed_select(entity: Entity, source_types: dict[str, str], source_sql: str, row_expr: str,
+                  file_expr: str) -> str:
     cols, checks = [], []
     for f in entity.schema:
         target = duckdb_type(f.type)
@@ -113,7 +151,8 @@ def _typed_select(entity: Entity, source_types: dict[str, str], source_sql: str,
         cols.append(f'{expr} as "{f.name}"')
         if can_fail:
             checks.append(f"""case when "{f.name}" is not null and ({expr}) is null then '{f.name}' end""")
-    extras = sorted(c for c in source_types if c not in entity.schema.names and c not in ("file_row_number", "_line", "_extra_json"))
+    extras = sorted(c for c in source_types
+                    if c not in entity.schema.names and c not in ("file_row_number", "filename", "_line", "_extra_json"))
     if "_extra_json" in source_types:
         extra = "_extra_json"
     elif extras:
@@ -123,7 +162,7 @@ def _typed_select(entity: Entity, source_types: dict[str, str], source_sql: str,
     cast_errors = f"nullif(concat_ws(',', {', '.join(checks)}), '')" if checks else "null::varchar"
     return (
         f"select {', '.join(cols)}, {extra} as {EXTRA_COL}, {cast_errors} as {CAST_ERRORS_COL}, "
-        f"?::varchar as {FILE_COL}, {row_expr} as {ROW_COL} from {source_sql}"
+        f"{file_expr} as {FILE_COL}, {row_expr} as {ROW_COL} from {source_sql}"
     )
 
 

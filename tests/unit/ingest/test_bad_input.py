@@ -113,6 +113,23 @@ def test_truncated_files_are_a_file_level_error_and_others_load(conn, landing, n
     assert any(r.startswith("unreadable file:") for r in reasons)
 
 
+def test_a_damaged_page_behind_a_good_footer_is_the_files_error_and_others_load(conn, landing):
+    """Parquet files are read together in one statement; a file whose footer reads but whose data
+    does not fails that statement, and then each file is read alone: the damage is its own."""
+    for day in (6, 7):
+        write_records(landing, "runs", [dict(run_id=f"ok{day}", created_at=ts(2022, 10, day, 9))], name="good.parquet")
+    src = write_records(landing, "runs", [dict(run_id=f"p{i}", created_at=ts(2022, 10, 8, 10), project="x" * 50)
+                                          for i in range(2000)], name="damaged.parquet")[0]
+    raw = bytearray(src.read_bytes())
+    footer_len = int.from_bytes(raw[-8:-4], "little")
+    raw[4:len(raw) - footer_len - 8] = b"\xff" * (len(raw) - footer_len - 12)  # pages garbled, footer intact
+    src.write_bytes(bytes(raw))
+    stats = load(conn, landing)
+    assert sorted(loaded(conn)) == [("ok6",), ("ok7",)]
+    assert len(stats.failed_files) == 1 and "damaged.parquet" in stats.failed_files[0]
+    assert stats.read == stats.loaded + stats.quarantined + stats.deduplicated
+
+
 @pytest.mark.parametrize("record,reason", [
     ({"created_at": "2022-10-06T10:00:00Z"}, "missing run_id"),
     ({"run_id": "  ", "created_at": "2022-10-06T10:00:00Z"}, "missing run_id"),
