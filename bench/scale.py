@@ -175,6 +175,20 @@ def pipeline_numbers(data: Path, quarter: Quarter, out: Path) -> None:
                     [quarter.start]).df().to_parquet(out)
 
 
+def pipeline_steps(dagster_home: Path) -> dict[str, float]:
+    """Where the pipeline's time went: seconds per Dagster step of its runs (the profile the
+    results show next to the totals), the slowest first."""
+    import dagster as dg
+
+    with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
+        steps = {}
+        for run in instance.get_runs():
+            for stat in instance.get_run_step_stats(run.run_id):
+                if stat.start_time and stat.end_time:
+                    steps[stat.step_key] = round(stat.end_time - stat.start_time, 1)
+    return dict(sorted(steps.items(), key=lambda kv: -kv[1]))
+
+
 def compare(paths: dict[str, Path]) -> dict:
     import pandas as pd
 
@@ -204,6 +218,7 @@ def run_size(size: float, quarter: Quarter, work: Path, seed: int) -> dict:
     outs = {k: work / f"numbers-{size:g}-{k}.parquet" for k in ("pipeline", "duckdb", "pandas")}
     me = [sys.executable, __file__, "--work", str(work), "--quarter", quarter.compact]
     result["a_pipeline"] = asdict(measured([exe, "--data-dir", str(data), "materialize", quarter.compact], env))
+    result["a_pipeline_steps"] = pipeline_steps(data / "dagster_home")
     pipeline_numbers(data, quarter, outs["pipeline"])
     result["b_duckdb_sql"] = asdict(measured([*me, "--_compute", "duckdb", str(data / "landing"), str(outs["duckdb"])]))
     result["c_pandas"] = asdict(measured([*me, "--_compute", "pandas", str(data / "landing"), str(outs["pandas"])]))
@@ -226,6 +241,12 @@ def write_results(results: list[dict], out_dir: Path) -> None:
         cell = lambda k: f"{r[k]['seconds']} / {r[k]['peak_rss_mb']:.0f}"
         lines.append(f"| {r['size_of_quarter'] * 100:g}% | {r['landing_run_rows']:,} | {cell('a_pipeline')} | {cell('b_duckdb_sql')} | "
                      f"{cell('c_pandas')} | {r['ratio_a_over_b']} | {r['ratio_c_over_a']} | {r['check']['agree']} |")
+    lines += ["", "Targets (one full-size quarter): pipeline within 180 s, peak RSS within 4096 MB, a/b at most 1.5.", "",
+              "Where the pipeline's time goes (seconds per Dagster step, the slowest five; `quarterly_models` is the",
+              "one dbt build of the quarter, models and data tests):", ""]
+    for r in results:
+        steps = list(r.get("a_pipeline_steps", {}).items())[:5]
+        lines.append(f"* {r['size_of_quarter'] * 100:g}%: " + ", ".join(f"{k} {v}" for k, v in steps))
     lines += ["", "Command: `.venv/bin/python bench/scale.py --sizes ...` (see the module docstring).", ""]
     (out_dir / "results.md").write_text("\n".join(lines))
 
