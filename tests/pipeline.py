@@ -13,9 +13,9 @@ from stateofml.quarters import Quarter
 
 
 def materialize_quarters(data_dir: Path, instance: dg.DagsterInstance, first: str, last: str,
-                         reference: bool = True) -> None:
+                         reference: bool = True) -> dg.ExecuteInProcessResult:
     """Quarters ``first``..``last`` (e.g. "2020Q1", "2022Q4"), both included; ``reference=False``
-    skips profiles and seeds when a test already loaded them."""
+    skips profiles and seeds when a test already loaded them. Returns the quarters' run."""
     defs = build_definitions(build_resources(data_dir))
     if reference:
         assert defs.resolve_job_def("reference_data").execute_in_process(instance=instance).success
@@ -25,3 +25,4 @@ def materialize_quarters(data_dir: Path, instance: dg.DagsterInstance, first: st
               "dagster/asset_partition_range_end": Quarter.parse(last).partition_key},
     )
     assert result.success
+    return result

@@ -15,10 +15,10 @@ import pytest
 
 from assets.analysts.assets import dbt_docs, marts_copy
 from assets.analysts.publish import published_relations
-from orchestration.definitions import build_definitions
 from orchestration.project import dbt_project
 from orchestration.resources import Warehouse, build_resources
 from tests.landing_builder import tiny_world
+from tests.pipeline import materialize_quarters
 
 Q4 = "2022-10-01"
 MART = dg.AssetKey(["marts", "active_users_by_country"])
@@ -30,10 +30,8 @@ def built(tmp_path_factory):
     """One quarter built (which publishes the copy) and the docs site, in one instance."""
     data = tmp_path_factory.mktemp("analysts") / "data"
     tiny_world(data / "landing")
-    defs = build_definitions(build_resources(data))
     with dg.DagsterInstance.ephemeral() as instance:
-        assert defs.resolve_job_def("reference_data").execute_in_process(instance=instance).success
-        assert defs.resolve_job_def("state_of_ml_quarterly").execute_in_process(instance=instance, partition_key=Q4).success
+        materialize_quarters(data, instance, "2022Q4", "2022Q4")
         assert dg.materialize([dbt_docs], resources=build_resources(data), instance=instance).success
         yield data, instance
 

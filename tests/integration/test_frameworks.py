@@ -13,6 +13,7 @@ from assets.code_imports.assets import PARSED_CODE_KEY, parsed_code
 from orchestration.definitions import build_definitions
 from orchestration.resources import build_resources
 from tests.landing_builder import FRAMEWORK_SOURCES, framework_world
+from tests.pipeline import materialize_quarters
 
 Q3, Q4 = "2022-07-01", "2022-10-01"
 CHARTS = ("pytorch_vs_tensorflow", "run_length_by_framework", "keras_vs_lightning", "boosted_trees",
@@ -26,12 +27,7 @@ def world(tmp_path_factory):
     framework_world(data / "landing")
     defs = build_definitions(build_resources(data))
     with dg.DagsterInstance.ephemeral() as instance:
-        assert defs.resolve_job_def("reference_data").execute_in_process(instance=instance).success
-        result = defs.resolve_job_def("state_of_ml_quarterly").execute_in_process(
-            instance=instance,
-            tags={"dagster/asset_partition_range_start": Q3, "dagster/asset_partition_range_end": Q4},
-        )
-        assert result.success
+        materialize_quarters(data, instance, "2022Q3", "2022Q4")
         first = instance.get_latest_materialization_event(PARSED_CODE_KEY).asset_materialization.metadata
         captions = {name: instance.get_latest_materialization_event(dg.AssetKey(["charts", name]))
                     .asset_materialization.metadata["caption"].value for name in CHARTS}

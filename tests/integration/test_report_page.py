@@ -26,6 +26,7 @@ from orchestration.definitions import build_definitions
 from orchestration.resources import build_resources
 from stateofml.quarters import Quarter
 from tests.landing_builder import tiny_world
+from tests.pipeline import materialize_quarters
 
 Q4 = Quarter(2022, 4)
 
@@ -51,10 +52,7 @@ def built(tmp_path_factory):
     tiny_world(data / "landing")
     defs = build_definitions(build_resources(data))
     with dg.DagsterInstance.ephemeral() as instance:
-        assert defs.resolve_job_def("reference_data").execute_in_process(instance=instance).success
-        result = defs.resolve_job_def("state_of_ml_quarterly").execute_in_process(
-            instance=instance, partition_key=Q4.partition_key)
-        assert result.success
+        result = materialize_quarters(data, instance, Q4.compact, Q4.compact)
         metadata = {ev.asset_key.path[-1]: ev.materialization.metadata
                     for ev in result.get_asset_materialization_events()}
         headline_mart = dg.AssetKey(["marts", HEADLINE_MART])
