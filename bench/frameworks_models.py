@@ -24,7 +24,8 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.resources import WAREHOUSE_FILE, dbt_executable
+from orchestration.project import dbt_executable
+from orchestration.resources import WAREHOUSE_FILE
 from stateofml.quarters import Quarter, quarter_range
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -77,7 +77,7 @@ def ensure_manifest(force: bool = False) -> Path:
     (@dbt_assets reads it); a stale one would name models that no longer exist."""
     manifest = PROJECT_ROOT / "dbt_project" / "target" / "manifest.json"
     if force or not manifest.exists() or manifest.stat().st_mtime < _dbt_sources_mtime():
-        from .resources import dbt_executable
+        from .project import dbt_executable
 
         result = subprocess.run(
             [dbt_executable(), "parse", "--quiet", "--project-dir", "dbt_project", "--profiles-dir", "dbt_project"],

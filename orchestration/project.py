@@ -2,11 +2,33 @@
 
 from __future__ import annotations
 
+import shutil
+import sys
 from pathlib import Path
 
-from dagster_dbt import DbtProject
+from dagster_dbt import DagsterDbtProjectPreparer, DbtCliResource, DbtProject
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def dbt_executable() -> str:
+    """The dbt of this environment, also when it is not activated (`.venv/bin/python`, `dg dev`)."""
+    for candidate in (Path(sys.prefix) / "bin" / "dbt", PROJECT_ROOT / ".venv" / "bin" / "dbt"):
+        if candidate.exists():
+            return str(candidate)
+    return shutil.which("dbt") or "dbt"
+
+
+class EnvironmentDbtPreparer(DagsterDbtProjectPreparer):
+    """dagster-dbt's development preparer (re-parse under `dagster dev` / `dg dev`), calling this
+    environment's dbt: the default looks `dbt` up on PATH, so `.venv/bin/dg dev` failed when the
+    environment was not activated."""
+
+    def prepare(self, project: DbtProject) -> None:
+        DbtCliResource(project_dir=project, dbt_executable=dbt_executable()).cli(
+            ["parse", "--quiet"], target_path=project.target_path
+        ).wait()
+
 
 dbt_project = DbtProject(
     project_dir=PROJECT_ROOT / "dbt_project",
@@ -15,4 +37,4 @@ dbt_project = DbtProject(
 )
 # Under `dagster dev` / `dg dev`, re-parse the project when it changed; elsewhere the manifest
 # must already exist (`stateofml prepare`, run by the set-up and by CI).
-dbt_project.prepare_if_dev()
+EnvironmentDbtPreparer().prepare_if_dev(dbt_project)

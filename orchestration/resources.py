@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import fcntl
 import os
-import shutil
-import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -23,7 +21,7 @@ from dagster_dbt import DbtCliResource
 from dagster_duckdb import DuckDBResource
 from pydantic import Field
 
-from .project import PROJECT_ROOT, dbt_project
+from .project import PROJECT_ROOT, dbt_executable, dbt_project
 
 # The one name of the warehouse file everywhere (tests too): dbt-duckdb records the database
 # by the file's stem in its manifest, and dagster-dbt looks it up by that name.
@@ -105,9 +103,10 @@ class Warehouse(DuckDBResource):
     """The DuckDB warehouse, one writer at a time, connections closed even on error."""
 
     database: str = Field(default="", description=f"Path of the DuckDB file; default <data dir>/warehouse/{WAREHOUSE_FILE}.")
-    # DuckDB spills to temp_directory beyond memory_limit instead of dying: 8 GB leaves room for
-    # the Python process and dbt on a 24 GB, 2-core machine (the smallest we support).
-    memory_limit: str = Field(default="8GB", description="DuckDB memory_limit.")
+    # DuckDB spills to temp_directory beyond memory_limit instead of dying. 3 GB keeps a full-size
+    # quarter within 4 GB of peak RSS, Python and dbt included (bench/results.md); 8 GB was ~10 %
+    # faster and peaked at 8.5 GB. Raise it in the run config where memory is plentiful.
+    memory_limit: str = Field(default="3GB", description="DuckDB memory_limit.")
     threads: int = Field(default=2, description="DuckDB threads (one per core of the small machine).")
     lock_timeout_seconds: float = Field(
         default=1800.0, description="How long to wait for another writer (a whole quarter at full size) before failing."
@@ -212,14 +211,6 @@ class Warehouse(DuckDBResource):
                         os.environ.pop(k, None)
                     else:
                         os.environ[k] = v
-
-
-def dbt_executable() -> str:
-    """The dbt of this environment, also when it is not activated (`.venv/bin/python`, `dg dev`)."""
-    for candidate in (Path(sys.prefix) / "bin" / "dbt", PROJECT_ROOT / ".venv" / "bin" / "dbt"):
-        if candidate.exists():
-            return str(candidate)
-    return shutil.which("dbt") or "dbt"
 
 
 def dbt_cli() -> DbtCliResource:

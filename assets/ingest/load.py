@@ -135,13 +135,23 @@ def _load(conn, entity: Entity, files: list[Path], quarter: Quarter | None, now:
 
     # Quarantined records are not candidates for deduplication: a bad newer version must not
     # hide a good older one. Ties on updated_at: the file name that sorts last, then the last row.
+    # The rule check is a view, not a copy, and only the keys seen more than once are ranked
+    # (a window over every record, 35 M wide rows at full size, made the load 1.6x slower).
+    conn.execute(f"create or replace temp view _checked as "
+                 f"select *, {_reasons_sql(entity, quarter, now)} as _reason from {staged}")
     conn.execute(f"""
-        create or replace temp table _checked as
-        with checked as (select *, {_reasons_sql(entity, quarter, now)} as _reason from {staged})
-        select *, case when _reason is null then row_number() over (
-                   partition by _reason is null, "{entity.key}"
-                   order by {_order_col(entity)} desc nulls last, {FILE_COL} desc, {ROW_COL} desc) end as _rank
-        from checked
+        create or replace temp table _superseded as
+        with good as (
+            select "{entity.key}" as _key, {_order_col(entity)} as _version, {FILE_COL}, {ROW_COL}
+            from _checked where _reason is null
+        ),
+        repeated as (select _key from good group by _key having count(*) > 1),
+        ranked as (
+            select {FILE_COL}, {ROW_COL}, row_number() over (
+                       partition by _key order by _version desc nulls last, {FILE_COL} desc, {ROW_COL} desc) as _rank
+            from good semi join repeated using (_key)
+        )
+        select {FILE_COL}, {ROW_COL} from ranked where _rank > 1
     """)
     target = table_name(entity.name, quarter)
     quarantine = (f"{RAW_SCHEMA}.quarantine__{entity.name}__{quarter.table_suffix}" if quarter
@@ -164,7 +174,8 @@ def _load(conn, entity: Entity, files: list[Path], quarter: Quarter | None, now:
         conn.execute(f"""
             create or replace table {target} as
             select {_final_columns(entity)}, {EXTRA_COL} as extra, {FILE_COL} as source_file, {ROW_COL} as source_row
-            from _checked where _reason is null and _rank = 1
+            from _checked anti join _superseded using ({FILE_COL}, {ROW_COL})
+            where _reason is null
         """)
         conn.execute(f"""
             create or replace table {quarantine} as
@@ -188,11 +199,12 @@ def _load(conn, entity: Entity, files: list[Path], quarter: Quarter | None, now:
     stats.loaded = conn.execute(f"select count(*) from {target}").fetchall()[0][0]
     stats.quarantined = conn.execute(f"select count(*) from {quarantine}").fetchall()[0][0]
     stats.duplicate_files = sum(1 for r in reads if r.duplicate_of)
-    stats.deduplicated = conn.execute("select count(*) from _checked where _reason is null and _rank > 1").fetchall()[0][0] \
+    stats.deduplicated = conn.execute("select count(*) from _superseded").fetchall()[0][0] \
         + sum(r.rows for r in reads if r.duplicate_of)
     stats.reasons = dict(conn.execute(
         f"select reason, count(*) from {quarantine} group by all order by 2 desc").fetchall())
-    for t in (staged, "_checked", "_bad_lines", "_manifest"):
+    conn.execute("drop view if exists _checked")
+    for t in (staged, "_superseded", "_bad_lines", "_manifest"):
         conn.execute(f"drop table if exists {t}")
     return stats
 

@@ -14,6 +14,7 @@ import sys
 import time
 import urllib.request
 from contextlib import redirect_stderr, redirect_stdout
+from pathlib import Path
 
 import dagster as dg
 import duckdb
@@ -234,6 +235,18 @@ def test_ui_serves_the_definitions_on_loopback(tmp_path):
             proc.wait()
     first_line = proc.stdout.readline().decode()
     assert first_line.startswith(f"Dagster UI: http://127.0.0.1:{port}")
+
+
+def test_dg_loads_the_definitions_in_dev_mode_without_the_environment_activated():
+    """`dg dev` / `dagster dev` re-parse the dbt project on load (dev mode); they must find this
+    environment's dbt even when `.venv/bin` is not on PATH (`.venv/bin/dg dev`)."""
+    env = {"HOME": os.environ.get("HOME", "/tmp"), "PATH": "/usr/bin:/bin", "DAGSTER_IS_DEV_CLI": "1"}
+    result = subprocess.run([str(Path(sys.executable).with_name("dg")), "list", "defs", "--json"], cwd=PROJECT_ROOT,
+                            env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    listed = json.loads(result.stdout)
+    assert {"quarter_close_schedule", "landing_zone_sensor"} <= {s["name"] for s in listed["schedules"] + listed["sensors"]}
+    assert "marts/active_users_by_country" in {a["asset_key"] for a in listed["assets"]}
 
 
 # -- real runs through the drop folder, into the marts ---------------------------------------------
