@@ -104,8 +104,8 @@ class Warehouse(DuckDBResource):
 
     database: str = Field(default="", description=f"Path of the DuckDB file; default <data dir>/warehouse/{WAREHOUSE_FILE}.")
     # DuckDB spills to temp_directory beyond memory_limit instead of dying. 3 GB keeps a full-size
-    # quarter within 4 GB of peak RSS, Python and dbt included (bench/results.md); 8 GB was ~10 %
-    # faster and peaked at 8.5 GB. Raise it in the run config where memory is plentiful.
+    # quarter within 4 GB of peak RSS, Python and dbt included (bench/results.md); 8 GB peaked at
+    # 8.5 GB for ~15 % less time. Raise it in the run config where memory is plentiful.
     memory_limit: str = Field(default="3GB", description="DuckDB memory_limit.")
     threads: int = Field(default=2, description="DuckDB threads (one per core of the small machine).")
     lock_timeout_seconds: float = Field(
