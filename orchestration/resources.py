@@ -103,10 +103,12 @@ class Warehouse(DuckDBResource):
     """The DuckDB warehouse, one writer at a time, connections closed even on error."""
 
     database: str = Field(default="", description=f"Path of the DuckDB file; default <data dir>/warehouse/{WAREHOUSE_FILE}.")
-    # DuckDB spills to temp_directory beyond memory_limit instead of dying. 3 GB keeps a full-size
-    # quarter within 4 GB of peak RSS, Python and dbt included (bench/results.md); 8 GB peaked at
-    # 8.5 GB for ~15 % less time. Raise it in the run config where memory is plentiful.
-    memory_limit: str = Field(default="3GB", description="DuckDB memory_limit.")
+    # DuckDB spills to temp_directory beyond memory_limit instead of dying, but some operators need
+    # large single allocations: at 3 GB, a full-size year backfilled in one run failed (the uniqueness
+    # test of 123 M run ids could not allocate 1 GiB). 8 GB leaves 16 GB of the smallest machine
+    # (24 GB) to Python and dbt. One quarter fits in 3 GB (`stateofml materialize --memory-limit 3GB`:
+    # 3.7 GB peak RSS at full size, bench/results.md).
+    memory_limit: str = Field(default="8GB", description="DuckDB memory_limit.")
     threads: int = Field(default=2, description="DuckDB threads (one per core of the small machine).")
     lock_timeout_seconds: float = Field(
         default=1800.0, description="How long to wait for another writer (a whole quarter at full size) before failing."
