@@ -6,9 +6,12 @@ On one landing zone, for one quarter, it measures wall time and peak RSS of:
   (c) the alternative: a pandas script over the same files.
 It checks that the three give the same numbers (active users, runs and training hours per
 country: the mart `marts.active_users_by_country`), and writes bench/results.json and
-bench/results.md. Not a test: `tests/integration/test_bench_harness.py` runs it tiny.
+bench/results.md. With --year it also measures (a) for a whole year (its four quarters as one
+run, as `stateofml materialize 2022Q1:2022Q4` does) and reads the year's headline mart.
+Not a test: `tests/integration/test_bench_harness.py` runs it tiny.
 
-    .venv/bin/python bench/scale.py --sizes 0.01 0.1 1.0 --quarter 2022Q4 --work /tmp/stateofml-bench
+    .venv/bin/python bench/scale.py --sizes 0.01 0.1 1.0 --memory-limit 3GB --quarter 2022Q4 --work /tmp/stateofml-bench
+    .venv/bin/python bench/scale.py --sizes --year 2022 --work /tmp/stateofml-bench   # the year only (~1 h)
 """
 
 from __future__ import annotations
@@ -204,11 +207,11 @@ def compare(paths: dict[str, Path]) -> dict:
             "totals": {k: {"active_users": int(f["active_users"].sum()), "runs": int(f["runs"].sum())} for k, f in frames.items()}}
 
 
-def run_size(size: float, quarter: Quarter, work: Path, seed: int) -> dict:
+def run_size(size: float, quarter: Quarter, work: Path, seed: int, memory_limit: str | None = None) -> dict:
     data = work / f"size-{size:g}"
     exe = str(Path(sys.executable).with_name("stateofml"))
     env = {**os.environ, "DAGSTER_HOME": str(data / "dagster_home")}
-    result: dict = {"size_of_quarter": size, "quarter": quarter.compact}
+    result: dict = {"size_of_quarter": size, "quarter": quarter.compact, "memory_limit": memory_limit or "default"}
     if not (data / "landing" / "runs").exists():
         result["simulate"] = asdict(measured([exe, "--data-dir", str(data), "simulate", "--start", quarter.compact,
                                               "--end", quarter.compact, "--scale", str(size), "--seed", str(seed), "--quiet"], env))
@@ -217,7 +220,8 @@ def run_size(size: float, quarter: Quarter, work: Path, seed: int) -> dict:
     result["landing_run_rows"] = sum(pq.ParquetFile(p).metadata.num_rows for p in runs_files)
     outs = {k: work / f"numbers-{size:g}-{k}.parquet" for k in ("pipeline", "duckdb", "pandas")}
     me = [sys.executable, __file__, "--work", str(work), "--quarter", quarter.compact]
-    result["a_pipeline"] = asdict(measured([exe, "--data-dir", str(data), "materialize", quarter.compact], env))
+    limit = ["--memory-limit", memory_limit] if memory_limit else []
+    result["a_pipeline"] = asdict(measured([exe, "--data-dir", str(data), "materialize", quarter.compact, *limit], env))
     result["a_pipeline_steps"] = pipeline_steps(data / "dagster_home")
     pipeline_numbers(data, quarter, outs["pipeline"])
     result["b_duckdb_sql"] = asdict(measured([*me, "--_compute", "duckdb", str(data / "landing"), str(outs["duckdb"])]))
@@ -229,10 +233,39 @@ def run_size(size: float, quarter: Quarter, work: Path, seed: int) -> dict:
     return result
 
 
-def write_results(results: list[dict], out_dir: Path) -> None:
+def run_year(year: int, scale: float, work: Path, seed: int) -> dict:
+    """The pipeline (a) for a whole year: simulate it if missing, then its four quarters as one run."""
+    data = work / f"year-{year}-scale-{scale:g}"
+    first, last = Quarter.parse(f"{year}Q1"), Quarter.parse(f"{year}Q4")
+    exe = str(Path(sys.executable).with_name("stateofml"))
+    env = {**os.environ, "DAGSTER_HOME": str(data / "dagster_home")}
+    result: dict = {"year": year, "scale": scale}
+    if not (data / "landing" / "runs").exists():
+        result["simulate"] = asdict(measured([exe, "--data-dir", str(data), "simulate", "--start", first.compact,
+                                              "--end", last.compact, "--scale", str(scale), "--seed", str(seed), "--quiet"], env))
+    import pyarrow.parquet as pq
+    runs_files = landing_files(data / "landing", "runs", first.start, last.end)
+    result["landing_run_rows"] = sum(pq.ParquetFile(p).metadata.num_rows for p in runs_files)
+    result["a_pipeline"] = asdict(measured([exe, "--data-dir", str(data), "materialize", f"{first.compact}:{last.compact}"], env))
+    result["a_pipeline_steps"] = pipeline_steps(data / "dagster_home")
+    result["headline"] = year_headline(data, year)
+    return result
+
+
+def year_headline(data: Path, year: int) -> dict:
+    import duckdb
+
+    with duckdb.connect(str(data / "warehouse" / "stateofml.duckdb"), read_only=True) as con:
+        row = con.execute("select quarters_covered, active_users, countries, runs, training_hours "
+                          "from marts.headline_by_year where year = ?", [year]).fetchone()
+    keys = ("quarters_covered", "active_users", "countries", "runs", "training_hours")
+    return dict(zip(keys, row)) if row else {}
+
+
+def write_results(results: list[dict], out_dir: Path, year: dict | None = None) -> None:
     meta = {"machine": {"cores": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
             "loadavg_at_end": os.getloadavg(), "generated_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
-    (out_dir / "results.json").write_text(json.dumps({**meta, "results": results}, indent=2))
+    (out_dir / "results.json").write_text(json.dumps({**meta, "results": results, **({"year": year} if year else {})}, indent=2))
     lines = ["# Scale benchmark", "", f"Machine: {meta['machine']['cores']} cores, Python {meta['machine']['python']}; "
              f"load average at the end {tuple(round(x, 1) for x in meta['loadavg_at_end'])}.", "",
              "| size of a quarter | runs | (a) pipeline s / MB | (b) DuckDB SQL s / MB | (c) pandas s / MB | a/b | c/a | same numbers |",
@@ -241,19 +274,32 @@ def write_results(results: list[dict], out_dir: Path) -> None:
         cell = lambda k: f"{r[k]['seconds']} / {r[k]['peak_rss_mb']:.0f}"
         lines.append(f"| {r['size_of_quarter'] * 100:g}% | {r['landing_run_rows']:,} | {cell('a_pipeline')} | {cell('b_duckdb_sql')} | "
                      f"{cell('c_pandas')} | {r['ratio_a_over_b']} | {r['ratio_c_over_a']} | {r['check']['agree']} |")
-    lines += ["", "Targets (one full-size quarter): pipeline within 180 s, peak RSS within 4096 MB, a/b at most 1.5.", "",
+    limits = sorted({r.get("memory_limit", "default") for r in results})
+    lines += ["", f"DuckDB memory_limit of the quarter runs: {', '.join(limits)}.",
+              "Targets (one full-size quarter): pipeline within 180 s, peak RSS within 4096 MB, a/b at most 1.5.", "",
               "Where the pipeline's time goes (seconds per Dagster step, the slowest five; `quarterly_models` is the",
               "one dbt build of the quarter, models and data tests):", ""]
     for r in results:
         steps = list(r.get("a_pipeline_steps", {}).items())[:5]
         lines.append(f"* {r['size_of_quarter'] * 100:g}%: " + ", ".join(f"{k} {v}" for k, v in steps))
+    if year:
+        h, a = year.get("headline", {}), year["a_pipeline"]
+        lines += ["", f"The whole year {year['year']} at scale {year['scale']:g} ({year['landing_run_rows']:,} runs), its four quarters "
+                  f"as one run: {a['seconds']} s, peak RSS {a['peak_rss_mb']:.0f} MB (target: 720 s). Its headline: "
+                  f"{h.get('active_users', 0):,} active users from {h.get('countries', 0)} countries, {h.get('runs', 0):,} runs, "
+                  f"{h.get('training_hours', 0) / 1e6:.1f} M training hours. Slowest steps: "
+                  + ", ".join(f"{k} {v}" for k, v in list(year.get("a_pipeline_steps", {}).items())[:5]) + "."]
     lines += ["", "Command: `.venv/bin/python bench/scale.py --sizes ...` (see the module docstring).", ""]
     (out_dir / "results.md").write_text("\n".join(lines))
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--sizes", type=float, nargs="+", default=[0.01, 0.1, 1.0], help="fractions of a full quarter")
+    p.add_argument("--sizes", type=float, nargs="*", default=None,
+                   help="fractions of a full quarter (default 0.01 0.1 1.0); none: keep the quarter results already in --out")
+    p.add_argument("--memory-limit", help="DuckDB memory_limit of the quarter runs (the results: 3GB); default: the platform's")
+    p.add_argument("--year", type=int, help="also measure the pipeline for this whole year (e.g. 2022)")
+    p.add_argument("--year-scale", type=float, default=1.0, help="the simulator's scale for --year (1.0 = real size)")
     p.add_argument("--quarter", default="2022Q4")
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--work", default="/tmp/stateofml-bench", help="landing zones and warehouses go here")
@@ -267,9 +313,14 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
-    results = [run_size(size, quarter, work, args.seed) for size in args.sizes]
-    write_results(results, Path(args.out))
-    print(json.dumps(results, indent=1))
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    previous = json.loads((out / "results.json").read_text()) if (out / "results.json").exists() else {}
+    sizes = [0.01, 0.1, 1.0] if args.sizes is None else args.sizes
+    results = [run_size(size, quarter, work, args.seed, args.memory_limit) for size in sizes] if sizes else previous.get("results", [])
+    year = run_year(args.year, args.year_scale, work, args.seed) if args.year else previous.get("year")
+    write_results(results, out, year)
+    print(json.dumps({"results": results, "year": year}, indent=1))
     return 0 if all(r["check"]["agree"] for r in results) else 1
 
 

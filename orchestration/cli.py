@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import re
 import shlex
 import shutil
 import socket
@@ -62,6 +63,14 @@ def _quarters(text: str) -> list[Quarter]:
         return parse_quarter_range(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _memory_limit(text: str) -> str:
+    """A DuckDB size (validated here: it reaches DuckDB's configuration, and a typo should be a
+    usage error, not a failed run)."""
+    if not re.fullmatch(r"[0-9]+(\.[0-9]+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", text.strip(), flags=re.IGNORECASE):
+        raise argparse.ArgumentTypeError(f"a size such as 3GB or 512MB, got {text!r}")
+    return text.strip()
 
 
 def _dbt_sources_mtime() -> float:
@@ -136,7 +145,7 @@ def cmd_materialize(args) -> int:
     from .jobs import QUARTERLY, REFERENCE
     from .resources import build_resources
 
-    defs = build_definitions(build_resources(data))
+    defs = build_definitions(build_resources(data, memory_limit=args.memory_limit))
     progress = not args.quiet
     with DagsterInstance.get() as instance:
         t0 = time.monotonic()
@@ -410,6 +419,9 @@ def build_parser() -> argparse.ArgumentParser:
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("quarters", type=_quarters, help="a quarter (2022Q4) or an inclusive range (2020Q1:2022Q4)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--memory-limit", type=_memory_limit, metavar="SIZE",
+                   help="DuckDB's memory_limit for this run, e.g. 3GB (default 8GB): 3GB keeps one full-size quarter "
+                        "within 4 GB of RSS; a year in one run needs more")
     p.set_defaults(func=cmd_materialize)
 
     p = sub.add_parser("report", help="print (or open) the path of a year's report page",

@@ -219,12 +219,14 @@ def dbt_cli() -> DbtCliResource:
     return DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable())
 
 
-def build_resources(data: Path | None = None) -> dict[str, dg.ConfigurableResource]:
-    """All resources; ``data`` fixes every path under one folder (tests, the CLI's --data-dir)."""
+def build_resources(data: Path | None = None, memory_limit: str | None = None) -> dict[str, dg.ConfigurableResource]:
+    """All resources; ``data`` fixes every path under one folder (tests, the CLI's --data-dir),
+    ``memory_limit`` overrides DuckDB's (the CLI's --memory-limit)."""
+    limit = {"memory_limit": memory_limit} if memory_limit else {}
     if data is None:
         return {
             "landing": LandingZone(),
-            "warehouse": Warehouse(),
+            "warehouse": Warehouse(**limit),
             "outputs": ReportOutputs(),
             "analysts": AnalystsFolder(),
             "dropbox": RunDropbox(),
@@ -233,7 +235,7 @@ def build_resources(data: Path | None = None) -> dict[str, dg.ConfigurableResour
     data = Path(data).resolve()
     return {
         "landing": LandingZone(path=str(data / "landing")),
-        "warehouse": Warehouse(database=str(data / "warehouse" / WAREHOUSE_FILE)),
+        "warehouse": Warehouse(database=str(data / "warehouse" / WAREHOUSE_FILE), **limit),
         "outputs": ReportOutputs(path=str(data / "reports")),
         "analysts": AnalystsFolder(path=str(data / "analysts")),
         "dropbox": RunDropbox(path=str(data / "dropbox" / "wandb")),

@@ -23,3 +23,22 @@ def test_the_three_computations_agree(tmp_path):
     for method in ("a_pipeline", "b_duckdb_sql", "c_pandas"):
         assert result[method]["seconds"] > 0 and result[method]["peak_rss_mb"] > 10
     assert "| 0.03% | " in (tmp_path / "results.md").read_text()
+
+
+@pytest.mark.slow
+def test_a_year_run_reads_the_year_headline_and_keeps_the_quarter_results(tmp_path):
+    work, out = str(tmp_path / "work"), str(tmp_path / "out")
+    assert scale.main(["--sizes", "0.0003", "--work", work, "--out", out]) == 0
+    assert scale.main(["--sizes", "--year", "2022", "--year-scale", "0.0003", "--work", work, "--out", out]) == 0
+    saved = json.loads((tmp_path / "out" / "results.json").read_text())
+    [quarter] = saved["results"]  # kept from the first call, not measured again
+    year = saved["year"]
+    assert quarter["size_of_quarter"] == 0.0003 and year["year"] == 2022
+    headline = year["headline"]
+    assert headline["quarters_covered"] == 4
+    # Duplicated deliveries and updates in the landing zone: the year's runs are a little fewer.
+    assert 0.9 * year["landing_run_rows"] < headline["runs"] <= year["landing_run_rows"]
+    assert headline["active_users"] > quarter["check"]["totals"]["pipeline"]["active_users"]
+    assert year["a_pipeline"]["seconds"] > 0 and "raw__runs" in year["a_pipeline_steps"]
+    md = (tmp_path / "out" / "results.md").read_text()
+    assert "| 0.03% | " in md and "The whole year 2022 at scale 0.0003" in md

@@ -100,7 +100,8 @@ def materialized(tmp_path_factory):
     tiny_world(data / "landing")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("DAGSTER_HOME", str(root / "dagster_home"))
-        rc, out, err = cli("--data-dir", str(data), "materialize", "2022Q3:2022Q4", "--quiet")
+        # A small DuckDB memory limit, as an operator would give on a shared machine: the run still succeeds.
+        rc, out, err = cli("--data-dir", str(data), "materialize", "2022Q3:2022Q4", "--quiet", "--memory-limit", "1GB")
     return data, root / "dagster_home", rc, out, err
 
 
@@ -110,6 +111,7 @@ def test_materialize_a_range_as_one_run(materialized):
     assert "[1/2] reference data" in out and "[2/2] quarters 2022Q3..2022Q4 as one run" in out
     counts = dict(re.findall(r"^  (\S+): (\d+/\d+) assets materialized \(ok\)", out, re.M))
     defs = build_definitions(build_resources(data))
+    assert build_resources(data, memory_limit="1GB")["warehouse"].memory_limit == "1GB"
 
     def job_assets(name):
         return len(defs.resolve_job_def(name).asset_layer.executable_asset_keys)
@@ -141,6 +143,7 @@ def test_materialize_a_range_as_one_run(materialized):
         (["materialize", "2099Q1"], "(closed quarters)"),
         (["materialize", "2022Q5"], "argument quarters: not a quarter"),
         (["materialize", "2022Q4:2022Q1"], "empty quarter range"),
+        (["materialize", "2022Q4", "--memory-limit", "3 gigs"], "a size such as 3GB"),
     ],
 )
 def test_materialize_usage_errors(tmp_path, argv, message):
