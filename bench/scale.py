@@ -207,17 +207,28 @@ def compare(paths: dict[str, Path]) -> dict:
             "totals": {k: {"active_users": int(f["active_users"].sum()), "runs": int(f["runs"].sum())} for k, f in frames.items()}}
 
 
+def _stateofml() -> str:
+    return str(Path(sys.executable).with_name("stateofml"))
+
+
+def landing(data: Path, first: Quarter, last: Quarter, scale: float, seed: int, env: dict) -> dict:
+    """Simulate the quarters into <data>/landing if missing (measured), and count their run rows."""
+    result: dict = {}
+    if not (data / "landing" / "runs").exists():
+        result["simulate"] = asdict(measured([_stateofml(), "--data-dir", str(data), "simulate", "--start", first.compact,
+                                              "--end", last.compact, "--scale", str(scale), "--seed", str(seed), "--quiet"], env))
+    import pyarrow.parquet as pq
+
+    runs_files = landing_files(data / "landing", "runs", first.start, last.end)
+    result["landing_run_rows"] = sum(pq.ParquetFile(p).metadata.num_rows for p in runs_files)
+    return result
+
+
 def run_size(size: float, quarter: Quarter, work: Path, seed: int, memory_limit: str | None = None) -> dict:
     data = work / f"size-{size:g}"
-    exe = str(Path(sys.executable).with_name("stateofml"))
-    env = {**os.environ, "DAGSTER_HOME": str(data / "dagster_home")}
+    exe, env = _stateofml(), {**os.environ, "DAGSTER_HOME": str(data / "dagster_home")}
     result: dict = {"size_of_quarter": size, "quarter": quarter.compact, "memory_limit": memory_limit or "default"}
-    if not (data / "landing" / "runs").exists():
-        result["simulate"] = asdict(measured([exe, "--data-dir", str(data), "simulate", "--start", quarter.compact,
-                                              "--end", quarter.compact, "--scale", str(size), "--seed", str(seed), "--quiet"], env))
-    runs_files = landing_files(data / "landing", "runs", quarter.start, quarter.end)
-    import pyarrow.parquet as pq
-    result["landing_run_rows"] = sum(pq.ParquetFile(p).metadata.num_rows for p in runs_files)
+    result |= landing(data, quarter, quarter, size, seed, env)
     outs = {k: work / f"numbers-{size:g}-{k}.parquet" for k in ("pipeline", "duckdb", "pandas")}
     me = [sys.executable, __file__, "--work", str(work), "--quarter", quarter.compact]
     limit = ["--memory-limit", memory_limit] if memory_limit else []
@@ -237,15 +248,9 @@ def run_year(year: int, scale: float, work: Path, seed: int) -> dict:
     """The pipeline (a) for a whole year: simulate it if missing, then its four quarters as one run."""
     data = work / f"year-{year}-scale-{scale:g}"
     first, last = Quarter.parse(f"{year}Q1"), Quarter.parse(f"{year}Q4")
-    exe = str(Path(sys.executable).with_name("stateofml"))
-    env = {**os.environ, "DAGSTER_HOME": str(data / "dagster_home")}
+    exe, env = _stateofml(), {**os.environ, "DAGSTER_HOME": str(data / "dagster_home")}
     result: dict = {"year": year, "scale": scale}
-    if not (data / "landing" / "runs").exists():
-        result["simulate"] = asdict(measured([exe, "--data-dir", str(data), "simulate", "--start", first.compact,
-                                              "--end", last.compact, "--scale", str(scale), "--seed", str(seed), "--quiet"], env))
-    import pyarrow.parquet as pq
-    runs_files = landing_files(data / "landing", "runs", first.start, last.end)
-    result["landing_run_rows"] = sum(pq.ParquetFile(p).metadata.num_rows for p in runs_files)
+    result |= landing(data, first, last, scale, seed, env)
     result["a_pipeline"] = asdict(measured([exe, "--data-dir", str(data), "materialize", f"{first.compact}:{last.compact}"], env))
     result["a_pipeline_steps"] = pipeline_steps(data / "dagster_home")
     result["headline"] = year_headline(data, year)
