@@ -24,8 +24,8 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.project import dbt_executable
-from orchestration.resources import WAREHOUSE_FILE
+from stateofml.platform.project import dbt_executable
+from stateofml.platform.resources import WAREHOUSE_FILE
 from stateofml.quarters import Quarter, quarter_range
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -6,14 +6,14 @@ import dagster as dg
 from assets.analysts.assets import analyst_assets
 from assets.charts.assets import chart_assets
 from assets.code_imports.assets import parsed_code
+from assets.dbt.assets import quarterly_models, reference_seeds
 from assets.ingest.assets import raw_quarterly_assets, raw_users
 from assets.report.assets import state_of_ml_page
 from assets.sources.assets import wandb_run_folders
+from stateofml.platform.automation import automation_sensor
+from stateofml.platform.resources import build_resources
 
-from .automation import automation_sensor
-from .dbt_assets import quarterly_models, reference_seeds
 from .jobs import quarter_and_reference_job, quarterly_job, reference_job, wandb_import_job
-from .resources import build_resources
 from .schedules import quarter_close_schedule
 from .sensors import landing_zone_sensor, wandb_run_folders_sensor
 

@@ -10,7 +10,7 @@ from stateofml.contract import ENTITIES, landing_files
 from stateofml.quarters import FIRST_QUARTER_START, Quarter
 
 from .jobs import quarter_and_reference_job
-from .resources import LandingZone
+from stateofml.platform.resources import LandingZone
 
 # 06:00 UTC on the 15th of January, April, July and October: two weeks after a quarter closes,
 # late uploads (offline runs synced days later, resumed runs) have mostly arrived.

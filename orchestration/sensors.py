@@ -26,7 +26,7 @@ from stateofml.watch import (
 )
 
 from .jobs import quarter_and_reference_job, quarterly_job, reference_job, wandb_import_job
-from .resources import LandingZone, RunDropbox
+from stateofml.platform.resources import LandingZone, RunDropbox
 from .schedules import close_time, closed_by
 
 # Changes are handed on once settled (unchanged over one interval); a tree that never stops

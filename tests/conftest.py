@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.cli import ensure_manifest
+from stateofml.cli import ensure_manifest
 
 
 def pytest_configure(config):

@@ -8,7 +8,7 @@ from pathlib import Path
 import dagster as dg
 
 from orchestration.definitions import build_definitions
-from orchestration.resources import build_resources
+from stateofml.platform.resources import build_resources
 from stateofml.quarters import Quarter
 
 

@@ -14,10 +14,10 @@ import time
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
-from orchestration.automation import follows_its_quarter
-from orchestration.partitions import context_quarters, quarterly_partitions
-from orchestration.project import dbt_project
-from orchestration.resources import WAREHOUSE_POOL, AnalystsFolder, Warehouse
+from stateofml.platform.automation import follows_its_quarter
+from stateofml.platform.partitions import context_quarters, quarterly_partitions
+from stateofml.platform.project import dbt_project
+from stateofml.platform.resources import WAREHOUSE_POOL, AnalystsFolder, Warehouse
 
 from .publish import COPY_FILE, existing, export_parquet, publish_copy, published_relations
 

@@ -5,9 +5,9 @@ import json
 
 import dagster as dg
 
-from orchestration.automation import follows_its_quarter
-from orchestration.partitions import context_quarters, quarterly_partitions
-from orchestration.resources import WAREHOUSE_POOL, ReportOutputs, Warehouse
+from stateofml.platform.automation import follows_its_quarter
+from stateofml.platform.partitions import context_quarters, quarterly_partitions
+from stateofml.platform.resources import WAREHOUSE_POOL, ReportOutputs, Warehouse
 
 from . import activity, demographics, frameworks, hardware, libraries
 from .registry import ChartSpec

@@ -14,7 +14,7 @@ import sys
 
 import yaml
 
-from orchestration.project import PROJECT_ROOT
+from stateofml.platform.project import PROJECT_ROOT
 
 from .assets import ALL_CHARTS
 

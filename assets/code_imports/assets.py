@@ -8,8 +8,8 @@ again parses nothing already parsed, so a rerun costs an anti-join, not a re-par
 import dagster as dg
 
 from assets.ingest.load import table_name
-from orchestration.partitions import context_quarters, quarterly_partitions
-from orchestration.resources import WAREHOUSE_POOL, Warehouse
+from stateofml.platform.partitions import context_quarters, quarterly_partitions
+from stateofml.platform.resources import WAREHOUSE_POOL, Warehouse
 
 from .cache import TABLE, update_code_imports
 

@@ -5,8 +5,8 @@ import dagster as dg
 
 from assets.sources.assets import KEY as WANDB_IMPORT_KEY
 from assets.sources.assets import WRITES as WANDB_IMPORT_WRITES
-from orchestration.partitions import context_quarters, quarterly_partitions
-from orchestration.resources import WAREHOUSE_POOL, LandingZone, Warehouse
+from stateofml.platform.partitions import context_quarters, quarterly_partitions
+from stateofml.platform.resources import WAREHOUSE_POOL, LandingZone, Warehouse
 from stateofml.contract import ENTITIES
 
 from .load import LoadStats, load_quarter, load_snapshot

@@ -19,9 +19,9 @@ from assets.charts.assets import ALL_CHARTS
 from assets.charts.registry import ChartSpec
 from assets.charts.render import vendor_bundle
 from assets.charts.theme import FONT, PALETTE, use_theme
-from orchestration.automation import REPORT_FRESHNESS, follows_its_quarter
-from orchestration.partitions import context_quarters, quarterly_partitions
-from orchestration.resources import WAREHOUSE_POOL, ReportOutputs, Warehouse
+from stateofml.platform.automation import REPORT_FRESHNESS, follows_its_quarter
+from stateofml.platform.partitions import context_quarters, quarterly_partitions
+from stateofml.platform.resources import WAREHOUSE_POOL, ReportOutputs, Warehouse
 from stateofml.quarters import Quarter
 
 from .page import Headline, PageChart, render_page

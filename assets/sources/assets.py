@@ -10,7 +10,7 @@ sensor, the one place that maps landing-zone changes to quarters, whoever wrote 
 
 import dagster as dg
 
-from orchestration.resources import LandingZone, RunDropbox
+from stateofml.platform.resources import LandingZone, RunDropbox
 from stateofml.watch import affected_by_files
 
 from .wandb_runs import STATUSES, ImportReport, import_runs

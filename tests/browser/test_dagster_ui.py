@@ -26,8 +26,8 @@ import pytest
 
 from assets.analysts.publish import published_relations
 from orchestration.definitions import build_definitions, defs
-from orchestration.project import PROJECT_ROOT, dbt_project
-from orchestration.resources import build_resources
+from stateofml.platform.project import PROJECT_ROOT, dbt_project
+from stateofml.platform.resources import build_resources
 from tests.landing_builder import tiny_world
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(1200)]

@@ -15,8 +15,8 @@ import pytest
 
 from assets.analysts.assets import dbt_docs, marts_copy
 from assets.analysts.publish import published_relations
-from orchestration.project import dbt_project
-from orchestration.resources import Warehouse, build_resources
+from stateofml.platform.project import dbt_project
+from stateofml.platform.resources import Warehouse, build_resources
 from tests.landing_builder import tiny_world
 from tests.pipeline import materialize_quarters
 

@@ -13,7 +13,7 @@ import duckdb
 import pytest
 
 from assets.ingest.load import load_quarter
-from orchestration.resources import Warehouse
+from stateofml.platform.resources import Warehouse
 from stateofml.quarters import Quarter
 from tests.landing_builder import tiny_world, ts, write_records
 

@@ -11,7 +11,7 @@ import pytest
 
 from assets.code_imports.assets import PARSED_CODE_KEY, parsed_code
 from orchestration.definitions import build_definitions
-from orchestration.resources import build_resources
+from stateofml.platform.resources import build_resources
 from tests.landing_builder import FRAMEWORK_SOURCES, framework_world
 from tests.pipeline import materialize_quarters
 

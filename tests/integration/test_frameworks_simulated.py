@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 from orchestration.definitions import build_definitions
-from orchestration.resources import build_resources
+from stateofml.platform.resources import build_resources
 from simulator import simulate
 
 pytestmark = pytest.mark.slow

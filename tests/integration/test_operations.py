@@ -21,10 +21,10 @@ import duckdb
 import pytest
 
 from assets.sources.assets import KEY as IMPORT_KEY
-from orchestration.cli import main
+from stateofml.cli import main
 from orchestration.definitions import build_definitions
-from orchestration.project import PROJECT_ROOT
-from orchestration.resources import build_resources
+from stateofml.platform.project import PROJECT_ROOT
+from stateofml.platform.resources import build_resources
 from orchestration.sensors import landing_zone_sensor, wandb_run_folders_sensor
 from tests.integration.test_wandb_import import CONFIG_2022, MD_2022, TRAIN, make_run
 from tests.landing_builder import tiny_world
@@ -195,7 +195,7 @@ def test_ui_serves_the_definitions_on_loopback(tmp_path):
     data, port = tmp_path / "data", free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("DAGSTER_HOME", "STATEOFML_DATA_DIR")}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "orchestration.cli", "--data-dir", str(data), "ui", "--port", str(port)],
+        [sys.executable, "-m", "stateofml.cli", "--data-dir", str(data), "ui", "--port", str(port)],
         cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
     )
     try:

@@ -22,7 +22,7 @@ from pathlib import Path
 import psycopg2
 import pytest
 
-from orchestration.project import PROJECT_ROOT
+from stateofml.platform.project import PROJECT_ROOT
 from tests.integration.test_walking_skeleton import run_partition
 from tests.landing_builder import tiny_world
 

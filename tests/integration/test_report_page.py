@@ -21,9 +21,9 @@ from assets.charts.assets import ALL_CHARTS
 from assets.charts.render import vendor_bundle
 from assets.report.assets import HEADLINE_MART, state_of_ml_page
 from assets.report.paths import page_path, snapshot_path
-from orchestration.cli import main
+from stateofml.cli import main
 from orchestration.definitions import build_definitions
-from orchestration.resources import build_resources
+from stateofml.platform.resources import build_resources
 from stateofml.quarters import Quarter
 from tests.landing_builder import tiny_world
 from tests.pipeline import materialize_quarters

@@ -22,9 +22,9 @@ import duckdb
 import pytest
 
 from assets.ingest.export import dbt_sources, export_parquet
-from orchestration.partitions import dbt_vars_for_window
-from orchestration.project import PROJECT_ROOT, dbt_project
-from orchestration.resources import WAREHOUSE_FILE, Warehouse
+from stateofml.platform.partitions import dbt_vars_for_window
+from stateofml.platform.project import PROJECT_ROOT, dbt_project
+from stateofml.platform.resources import WAREHOUSE_FILE, Warehouse
 from stateofml.quarters import Quarter
 from tests.integration.test_walking_skeleton import run_partition
 from tests.landing_builder import tiny_world, ts, write_records

@@ -8,7 +8,7 @@ import duckdb
 import pytest
 
 from orchestration.definitions import build_definitions
-from orchestration.resources import build_resources
+from stateofml.platform.resources import build_resources
 from tests.landing_builder import tiny_world
 
 Q3, Q4 = "2022-07-01", "2022-10-01"

@@ -9,7 +9,7 @@ import dagster as dg
 import pytest
 
 from orchestration.definitions import defs
-from orchestration.project import dbt_project
+from stateofml.platform.project import dbt_project
 
 GRAPH = defs.resolve_asset_graph()
 KEYS = sorted(GRAPH.get_all_asset_keys(), key=lambda k: k.to_user_string())

@@ -8,8 +8,8 @@ from contextlib import redirect_stdout
 import dagster as dg
 import pytest
 
-from orchestration.cli import run_job
-from orchestration.partitions import quarterly_partitions
+from stateofml.cli import run_job
+from stateofml.platform.partitions import quarterly_partitions
 
 
 @dg.asset(partitions_def=quarterly_partitions, backfill_policy=dg.BackfillPolicy.single_run())

@@ -4,7 +4,7 @@ import json
 
 from assets.charts.assets import ALL_CHARTS
 from assets.charts.exposures import EXPOSURES_FILE, main
-from orchestration.project import dbt_project
+from stateofml.platform.project import dbt_project
 
 
 def test_committed_exposures_are_what_the_chart_specs_generate(capsys):

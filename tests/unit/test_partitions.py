@@ -4,7 +4,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from orchestration.partitions import dbt_vars_for_window, quarterly_partitions
+from stateofml.platform.partitions import dbt_vars_for_window, quarterly_partitions
 
 
 def utc(*a):

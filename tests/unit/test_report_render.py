@@ -12,7 +12,7 @@ import pytest
 
 from assets.report.page import Headline, PageChart, inline_script, layout_sections, period_label, render_page
 from assets.report.paths import page_path, publish, snapshot_path
-from orchestration.cli import main
+from stateofml.cli import main
 from stateofml.quarters import Quarter, quarter_range
 
 EVIL = '<script>alert("x")</script>'

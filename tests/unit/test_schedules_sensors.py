@@ -8,11 +8,11 @@ from datetime import UTC, datetime
 import dagster as dg
 import pytest
 
-from orchestration.automation import REPORT_FRESHNESS
-from orchestration.dbt_assets import quarterly_models
+from stateofml.platform.automation import REPORT_FRESHNESS
+from assets.dbt.assets import quarterly_models
 from orchestration.definitions import build_definitions
-from orchestration.partitions import quarterly_partitions
-from orchestration.resources import RunDropbox, build_resources
+from stateofml.platform.partitions import quarterly_partitions
+from stateofml.platform.resources import RunDropbox, build_resources
 from orchestration.schedules import close_time, closed_by, quarter_close_schedule, quarter_to_close
 from orchestration.sensors import landing_run_requests, landing_zone_sensor, wandb_run_folders_sensor
 from stateofml.quarters import Quarter

@@ -13,7 +13,7 @@ from datetime import timedelta
 
 import dagster as dg
 
-from .jobs import REFERENCE, WANDB_IMPORT
+from orchestration.jobs import REFERENCE, WANDB_IMPORT
 
 AC = dg.AutomationCondition
 

@@ -18,10 +18,10 @@ from dagster_dbt import (
     dbt_assets,
 )
 
-from .automation import follows_its_quarter, reload_when_changed
-from .partitions import dbt_vars_for_window, quarterly_partitions
-from .project import dbt_project
-from .resources import WAREHOUSE_POOL, Warehouse
+from stateofml.platform.automation import follows_its_quarter, reload_when_changed
+from stateofml.platform.partitions import dbt_vars_for_window, quarterly_partitions
+from stateofml.platform.project import dbt_project
+from stateofml.platform.resources import WAREHOUSE_POOL, Warehouse
 
 OWNERS = ["team:analytics-engineering"]
 

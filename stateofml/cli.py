@@ -23,7 +23,7 @@ from pathlib import Path
 from assets.report.paths import page_path
 from stateofml.quarters import Quarter, parse_quarter_range
 
-from .project import PROJECT_ROOT
+from stateofml.platform.project import PROJECT_ROOT
 
 EPILOG = """\
 Paths: --data-dir (default $STATEOFML_DATA_DIR or ./data) holds landing/, warehouse/, reports/,
@@ -86,7 +86,7 @@ def ensure_manifest(force: bool = False) -> Path:
     (@dbt_assets reads it); a stale one would name models that no longer exist."""
     manifest = PROJECT_ROOT / "dbt_project" / "target" / "manifest.json"
     if force or not manifest.exists() or manifest.stat().st_mtime < _dbt_sources_mtime():
-        from .project import dbt_executable
+        from stateofml.platform.project import dbt_executable
 
         result = subprocess.run(
             [dbt_executable(), "parse", "--quiet", "--project-dir", "dbt_project", "--profiles-dir", "dbt_project"],
@@ -141,9 +141,9 @@ def cmd_materialize(args) -> int:
     dagster_home(data)
     from dagster import DagsterInstance
 
-    from .definitions import build_definitions
-    from .jobs import QUARTERLY, REFERENCE
-    from .resources import build_resources
+    from orchestration.definitions import build_definitions
+    from orchestration.jobs import QUARTERLY, REFERENCE
+    from stateofml.platform.resources import build_resources
 
     defs = build_definitions(build_resources(data, memory_limit=args.memory_limit))
     progress = not args.quiet
@@ -278,7 +278,7 @@ def cmd_docs(args) -> int:
 
     from assets.analysts.assets import dbt_docs
 
-    from .resources import build_resources
+    from stateofml.platform.resources import build_resources
 
     with dg.DagsterInstance.get() as instance:
         result = dg.materialize([dbt_docs], resources=build_resources(data), instance=instance)

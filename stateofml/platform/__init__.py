@@ -1,0 +1,1 @@
+"""The platform pieces that assets and the wiring share: paths, resources, partitions, the dbt project, automation conditions."""
