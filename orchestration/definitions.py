@@ -10,9 +10,9 @@ from assets.dbt.assets import quarterly_models, reference_seeds
 from assets.ingest.assets import raw_quarterly_assets, raw_users
 from assets.report.assets import state_of_ml_page
 from assets.sources.assets import wandb_run_folders
-from stateofml.platform.automation import automation_sensor
 from stateofml.platform.resources import build_resources
 
+from .automation import automation_sensor
 from .jobs import quarter_and_reference_job, quarterly_job, reference_job, wandb_import_job
 from .schedules import quarter_close_schedule
 from .sensors import landing_zone_sensor, wandb_run_folders_sensor

@@ -4,11 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-WANDB_IMPORT = dg.AssetSelection.assets(["landing", "wandb_run_folders"])
-REFERENCE = dg.AssetSelection.groups("reference") | dg.AssetSelection.assets(["raw", "users"])
-# The docs site changes with the models, not the data: not rebuilt every quarter.
-DOCS = dg.AssetSelection.assets(["analysts", "dbt_docs"])
-QUARTERLY = dg.AssetSelection.all() - REFERENCE - WANDB_IMPORT - DOCS
+from stateofml.platform.selections import QUARTERLY, REFERENCE, WANDB_IMPORT
 
 # Profiles and lookup tables: unpartitioned inputs every quarter reads.
 reference_job = dg.define_asset_job(

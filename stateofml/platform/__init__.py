@@ -1,1 +1,11 @@
-"""The platform pieces that assets and the wiring share: paths, resources, partitions, the dbt project, automation conditions."""
+"""The platform pieces that assets and the wiring share: where the data lives (paths), resources,
+partitions, the dbt project handle and its manifest, the selections and automation conditions.
+Imports nothing from assets/ or orchestration/ (tests/unit/test_import_direction.py)."""
+
+import warnings
+
+from dagster import BetaWarning
+
+# Single-run backfills (BackfillPolicy) are what DuckDB's single writer needs; the API is
+# marked beta. Silence that one warning for every module of the project, before they load.
+warnings.filterwarnings("ignore", category=BetaWarning)

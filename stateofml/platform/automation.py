@@ -1,4 +1,5 @@
-"""Declarative automation: when dbt models and charts follow their inputs, and how fresh they must be.
+"""Declarative automation conditions the assets attach: when dbt models and charts follow their inputs,
+and how fresh the report must be (the sensor that evaluates them: orchestration/automation.py).
 
 Jobs run a quarter whole (raw files to charts), so after the schedule or a sensor nothing is left
 to follow: ``any_deps_updated`` ignores updates made by a run that also ran the asset. The
@@ -13,7 +14,7 @@ from datetime import timedelta
 
 import dagster as dg
 
-from orchestration.jobs import REFERENCE, WANDB_IMPORT
+from .selections import REFERENCE, WANDB_IMPORT
 
 AC = dg.AutomationCondition
 
@@ -55,13 +56,3 @@ REPORT_FRESHNESS = dg.FreshnessPolicy.cron(
     deadline_cron=REPORT_DEADLINE_CRON, lower_bound_delta=timedelta(days=31), timezone="UTC"
 )
 
-
-# One sensor evaluates every condition above (instead of the implicit default sensor), on by
-# default like the schedule: the conditions only fire on partial updates.
-automation_sensor = dg.AutomationConditionSensorDefinition(
-    "state_of_ml_automation",
-    target=dg.AssetSelection.all(),
-    default_status=dg.DefaultSensorStatus.RUNNING,
-    minimum_interval_seconds=60,
-    description="Downstream models and charts follow a quarter whose inputs changed (orchestration/automation.py).",
-)
