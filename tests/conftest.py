@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from stateofml.cli import ensure_manifest
+from stateofml.platform.project import prepare_manifest
 
 
 def pytest_configure(config):
     # @dbt_assets reads the manifest when orchestration.definitions is imported: parse first,
     # always, so tests never run against a stale manifest.
-    ensure_manifest(force=True)
+    prepare_manifest(force=True)
 
 
 @pytest.fixture
