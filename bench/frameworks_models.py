@@ -25,7 +25,7 @@ from pathlib import Path
 import duckdb
 
 from stateofml.platform.project import dbt_executable
-from stateofml.platform.resources import WAREHOUSE_FILE
+from stateofml.platform.resources import WAREHOUSE_FILE, Warehouse
 from stateofml.quarters import Quarter, quarter_range
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -109,13 +109,13 @@ def build_warehouse(path: Path, runs_per_quarter: int, quarters: list[Quarter], 
 
 
 def dbt_build(path: Path, quarter: Quarter, target: Path) -> dict:
-    env = {**os.environ, "STATEOFML_WAREHOUSE": str(path), "STATEOFML_DUCKDB_TEMP_DIR": str(path.parent / "tmp")}
-    dbt_vars = json.dumps({"start_date": quarter.partition_key, "end_date": quarter.end.isoformat()})
+    warehouse = Warehouse(database=str(path))  # profiles.yml reads its path from the dbt vars it adds
+    window = {"start_date": quarter.partition_key, "end_date": quarter.end.isoformat()}
     common = ["--project-dir", "dbt_project", "--profiles-dir", "dbt_project", "--target-path", str(target)]
-    subprocess.run([dbt_executable(), "seed", *common], cwd=ROOT, env=env, check=True, capture_output=True)
+    subprocess.run([dbt_executable(), *warehouse.dbt_args("seed"), *common], cwd=ROOT, check=True, capture_output=True)
     t0 = time.perf_counter()
-    proc = subprocess.run([dbt_executable(), "build", "--select", SELECT, "--vars", dbt_vars, *common],
-                          cwd=ROOT, env=env, capture_output=True, text=True)
+    proc = subprocess.run([dbt_executable(), *warehouse.dbt_args("build", "--select", SELECT, dbt_vars=window), *common],
+                          cwd=ROOT, capture_output=True, text=True)
     wall = time.perf_counter() - t0
     if proc.returncode != 0:
         raise SystemExit(proc.stdout[-4000:] + proc.stderr[-2000:])

@@ -20,10 +20,14 @@ from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
+from assets.analysts.publish import COPY_FILE, DOCS_SITE
 from assets.report.paths import page_path
-from stateofml.quarters import Quarter, parse_quarter_range
+from stateofml.platform.paths import DataDir
+from stateofml.platform.project import PROJECT_ROOT, ManifestError, prepare_manifest
+from stateofml.quarters import FIRST_QUARTER_START, Quarter, parse_quarter_range
 
-from stateofml.platform.project import PROJECT_ROOT
+# The first quarter of the report (the partitions start there).
+FIRST_QUARTER = Quarter.containing(FIRST_QUARTER_START)
 
 EPILOG = """\
 Paths: --data-dir (default $STATEOFML_DATA_DIR or ./data) holds landing/, warehouse/, reports/,
@@ -47,8 +51,9 @@ class CliError(Exception):
     """A user error: printed as one clear line, exit code 2."""
 
 
-def _data_dir(args) -> Path:
-    return Path(args.data_dir or os.environ.get("STATEOFML_DATA_DIR") or PROJECT_ROOT / "data").resolve()
+def _data_dir(args) -> DataDir:
+    """The data directory, resolved once per command; every path below comes from it."""
+    return DataDir.resolve(args.data_dir)
 
 
 def _quarter(text: str) -> Quarter:
@@ -73,33 +78,16 @@ def _memory_limit(text: str) -> str:
     return text.strip()
 
 
-def _dbt_sources_mtime() -> float:
-    root = PROJECT_ROOT / "dbt_project"
-    files = [root / "dbt_project.yml", root / "profiles.yml"]
-    for folder in ("models", "macros", "seeds", "tests"):
-        files += [p for p in (root / folder).rglob("*") if p.is_file()]
-    return max(p.stat().st_mtime for p in files if p.exists())
-
-
 def ensure_manifest(force: bool = False) -> Path:
-    """dbt's manifest must exist, and be newer than the dbt files, before the definitions import
-    (@dbt_assets reads it); a stale one would name models that no longer exist."""
-    manifest = PROJECT_ROOT / "dbt_project" / "target" / "manifest.json"
-    if force or not manifest.exists() or manifest.stat().st_mtime < _dbt_sources_mtime():
-        from stateofml.platform.project import dbt_executable
-
-        result = subprocess.run(
-            [dbt_executable(), "parse", "--quiet", "--project-dir", "dbt_project", "--profiles-dir", "dbt_project"],
-            cwd=PROJECT_ROOT, capture_output=True, text=True,
-        )
-        if result.returncode != 0:
-            raise CliError(f"dbt parse failed:\n{result.stdout}{result.stderr}")
-    return manifest
+    try:
+        return prepare_manifest(force=force)
+    except ManifestError as exc:
+        raise CliError(str(exc)) from None
 
 
-def dagster_home(data: Path) -> Path:
+def dagster_home(data: DataDir) -> Path:
     """$DAGSTER_HOME if set, else <data>/dagster_home with the project's instance settings."""
-    home = Path(os.environ.get("DAGSTER_HOME") or data / "dagster_home").resolve()
+    home = Path(os.environ.get("DAGSTER_HOME") or data.dagster_home).resolve()
     home.mkdir(parents=True, exist_ok=True)
     if not (home / "dagster.yaml").exists():
         shutil.copy(PROJECT_ROOT / "orchestration" / "dagster.yaml", home / "dagster.yaml")
@@ -121,7 +109,7 @@ def cmd_simulate(args) -> int:
         raise CliError(f"--end {args.end} is before --start {args.start}")
     if not (0 < args.scale <= 10):
         raise CliError(f"--scale must be in (0, 10], got {args.scale}")
-    landing = Path(args.landing).resolve() if args.landing else _data_dir(args) / "landing"
+    landing = Path(args.landing).resolve() if args.landing else _data_dir(args).landing
     t0 = time.monotonic()
     summary = simulate(landing, args.start.start, args.end.end, scale=args.scale, seed=args.seed,
                        progress=not args.quiet)
@@ -135,22 +123,22 @@ def cmd_materialize(args) -> int:
     data = _data_dir(args)
     quarters: list[Quarter] = args.quarters
     last_closed = Quarter.containing(date.today()).previous()
-    if quarters[0] < Quarter(2020, 1) or quarters[-1] > last_closed:
-        raise CliError(f"quarters must be within 2020Q1..{last_closed} (closed quarters), got {quarters[0]}..{quarters[-1]}")
+    if quarters[0] < FIRST_QUARTER or quarters[-1] > last_closed:
+        raise CliError(f"quarters must be within {FIRST_QUARTER}..{last_closed} (closed quarters), got {quarters[0]}..{quarters[-1]}")
     ensure_manifest()
     dagster_home(data)
     from dagster import DagsterInstance
 
     from orchestration.definitions import build_definitions
-    from orchestration.jobs import QUARTERLY, REFERENCE
+    from stateofml.platform.selections import QUARTERLY, REFERENCE
     from stateofml.platform.resources import build_resources
 
     defs = build_definitions(build_resources(data, memory_limit=args.memory_limit))
     progress = not args.quiet
     with DagsterInstance.get() as instance:
         t0 = time.monotonic()
-        print(f"[1/2] reference data (profiles, lookup tables) -> {data / 'warehouse'}")
-        logs = data / "logs"
+        print(f"[1/2] reference data (profiles, lookup tables) -> {data.warehouse.parent}")
+        logs = data.logs
         ok = run_job(defs, "reference_data", REFERENCE, instance, quarters=1, progress=progress, log_dir=logs)
         if ok:
             print(f"[2/2] quarters {quarters[0]}..{quarters[-1]} as one run (ingestion, dbt, charts, report page)")
@@ -162,11 +150,10 @@ def cmd_materialize(args) -> int:
                 },
             )
         print(f"done in {time.monotonic() - t0:.1f}s: {'success' if ok else 'FAILED'}")
-    reports = data / "reports"
-    print(f"warehouse: {data / 'warehouse' / 'stateofml.duckdb'}")
-    print(f"analysts:  {data / 'analysts' / 'stateofml.duckdb'} (query it while the pipeline runs)")
-    print(f"charts:    {reports / quarters[-1].compact / 'charts'}")
-    print(f"report:    {page_path(reports, quarters[-1].year)}")
+    print(f"warehouse: {data.warehouse}")
+    print(f"analysts:  {data.analysts / COPY_FILE} (query it while the pipeline runs)")
+    print(f"charts:    {data.reports / quarters[-1].compact / 'charts'}")
+    print(f"report:    {page_path(data.reports, quarters[-1].year)}")
     if not ok:
         print(f"run logs:  `stateofml ui` (DAGSTER_HOME={os.environ['DAGSTER_HOME']}), Runs tab")
     return 0 if ok else 1
@@ -254,11 +241,11 @@ def run_job(defs, name: str, selection, instance, *, quarters: int, progress: bo
 
 def cmd_report(args) -> int:
     year: int = args.year
-    first, last_closed = Quarter(2020, 1), Quarter.containing(date.today()).previous()
+    first, last_closed = FIRST_QUARTER, Quarter.containing(date.today()).previous()
     if not first.year <= year <= last_closed.year:
         raise CliError(f"no State of ML report for {year}: reports cover {first.year}..{last_closed.year} "
                        f"(quarters {first}..{last_closed})")
-    page = page_path(_data_dir(args) / "reports", year)
+    page = page_path(_data_dir(args).reports, year)
     if not page.is_file():
         last = min(Quarter(year, 4), last_closed)
         data_dir = f" --data-dir {shlex.quote(args.data_dir)}" if args.data_dir else ""
@@ -282,7 +269,7 @@ def cmd_docs(args) -> int:
 
     with dg.DagsterInstance.get() as instance:
         result = dg.materialize([dbt_docs], resources=build_resources(data), instance=instance)
-    print(f"dbt docs: {data / 'analysts' / 'dbt_docs' / 'index.html'} ({'success' if result.success else 'FAILED'})")
+    print(f"dbt docs: {data.analysts / DOCS_SITE} ({'success' if result.success else 'FAILED'})")
     return 0 if result.success else 1
 
 
@@ -296,7 +283,7 @@ def cmd_import_runs(args) -> int:
     users = Path(args.users_file).expanduser() if args.users_file else None
     if users is not None and not users.is_file():
         raise CliError(f"no such users file: {users}")
-    landing = Path(args.landing).resolve() if args.landing else _data_dir(args) / "landing"
+    landing = Path(args.landing).resolve() if args.landing else _data_dir(args).landing
     try:
         report = import_runs(source, landing, users)
     except ValueError as exc:  # a corrupt import manifest: refused, never silently re-imported
@@ -313,7 +300,7 @@ def cmd_import_runs(args) -> int:
     )
     touched = affected_by_files(report.files, landing)
     last_closed = Quarter.containing(date.today()).previous()
-    closed = [q for q in touched.quarters if Quarter(2020, 1) <= q <= last_closed]
+    closed = [q for q in touched.quarters if FIRST_QUARTER <= q <= last_closed]
     if closed:
         span = closed[0].compact if len(closed) == 1 else f"{closed[0]}:{closed[-1]}"
         print(f"quarters touched: {', '.join(q.compact for q in touched.quarters)}; next: stateofml materialize {span}")
@@ -366,12 +353,12 @@ def cmd_ui(args) -> int:
         **os.environ,
         "DAGSTER_HOME": str(home),
         # The definitions resolve their paths when a run starts: point them at --data-dir.
-        "STATEOFML_DATA_DIR": str(data),
+        "STATEOFML_DATA_DIR": str(data.root),
         # dagster-dbt re-parses the project under `dagster dev` by calling `dbt` from PATH.
         "PATH": f"{_venv_bin()}{os.pathsep}{os.environ.get('PATH', '')}",
     }
     host = f"[{args.host}]" if ":" in args.host else args.host
-    print(f"Dagster UI: http://{host}:{args.port}  (data: {data}, DAGSTER_HOME: {home}; Ctrl-C stops it)", flush=True)
+    print(f"Dagster UI: http://{host}:{args.port}  (data: {data.root}, DAGSTER_HOME: {home}; Ctrl-C stops it)", flush=True)
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         print(f"warning: listening on {args.host}: the UI has no login; anyone who can reach it can launch runs",
               flush=True)
@@ -402,7 +389,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("simulate", help="write simulated raw activity into the landing zone",
                        description="Write a deterministic simulated landing zone (users, runs, sweeps, artifacts, code).")
-    p.add_argument("--start", type=_quarter, default=Quarter(2020, 1), help="first quarter, e.g. 2020Q1 (default)")
+    p.add_argument("--start", type=_quarter, default=FIRST_QUARTER, help="first quarter, e.g. 2020Q1 (default)")
     p.add_argument("--end", type=_quarter, default=Quarter(2022, 4), help="last quarter, included, e.g. 2022Q4 (default)")
     p.add_argument("--scale", type=float, default=0.001, help="1.0 = real size (~125M runs in 2022); default 0.001")
     p.add_argument("--seed", type=int, default=42, help="random seed (same seed, same data)")

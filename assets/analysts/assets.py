@@ -19,7 +19,7 @@ from stateofml.platform.partitions import context_quarters, quarterly_partitions
 from stateofml.platform.project import dbt_project
 from stateofml.platform.resources import WAREHOUSE_POOL, AnalystsFolder, Warehouse
 
-from .publish import COPY_FILE, existing, export_parquet, publish_copy, published_relations
+from .publish import COPY_FILE, DOCS_SITE, existing, export_parquet, publish_copy, published_relations
 
 GROUP = "analysts"
 OWNERS = ["team:analytics-engineering"]
@@ -100,9 +100,9 @@ def marts_copy(context: dg.AssetExecutionContext, warehouse: Warehouse, analysts
 def dbt_docs(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse,
              analysts: AnalystsFolder) -> dg.MaterializeResult:
     with warehouse.dbt_environment():
-        invocation = dbt.cli(["docs", "generate", "--static"], manifest=dbt_project.manifest_path).wait()
+        invocation = dbt.cli(warehouse.dbt_args("docs", "generate", "--static"), manifest=dbt_project.manifest_path).wait()
     site = invocation.target_path / "static_index.html"
-    target = analysts.root / "dbt_docs" / "index.html"
+    target = analysts.root / DOCS_SITE
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".index.html.{os.getpid()}.tmp")
     shutil.copyfile(site, tmp)

@@ -19,6 +19,8 @@ import duckdb
 
 # The warehouse's name: the same catalog name (stateofml) and the same SQL work on both files.
 COPY_FILE = "stateofml.duckdb"
+# The dbt docs site, one page that opens from disk.
+DOCS_SITE = Path("dbt_docs") / "index.html"
 
 
 @dataclass(frozen=True)

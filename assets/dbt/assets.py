@@ -1,7 +1,6 @@
 """dbt models and seeds as Dagster assets, keyed and grouped by the layer they belong to."""
 
 
-import json
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager
@@ -140,7 +139,7 @@ def stream_with_table_metadata(invocation: DbtCliInvocation, connect: Connect, l
 def reference_seeds(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse):
     """Lookup tables (countries, GPUs, libraries): unpartitioned, rebuilt when they change."""
     with warehouse.dbt_environment() as connect:
-        yield from stream_with_table_metadata(dbt.cli(["seed"], context=context), connect, context.log)
+        yield from stream_with_table_metadata(dbt.cli(warehouse.dbt_args("seed"), context=context), connect, context.log)
 
 
 @dbt_assets(
@@ -160,5 +159,5 @@ def quarterly_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, war
     dbt_vars = dbt_vars_for_window(window.start, window.end)
     context.log.info(f"dbt build for {dbt_vars}")
     with warehouse.dbt_environment() as connect:
-        invocation = dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context)
+        invocation = dbt.cli(warehouse.dbt_args("build", dbt_vars=dbt_vars), context=context)
         yield from stream_with_table_metadata(invocation, connect, context.log)

@@ -1,7 +1,7 @@
 """Resources: where the landing zone, the warehouse and the report outputs live.
 
-Paths are resolved when a run uses them, never at import time: explicit config first, then
-STATEOFML_DATA_DIR, then ./data beside the project. The warehouse is a DuckDB file, which
+Paths are resolved when a run uses them, never at import time: explicit config first, else the
+data directory (``DataDir``: STATEOFML_DATA_DIR, then ./data beside the project). The warehouse is a DuckDB file, which
 allows one writer process at a time; every user of it (Python assets, dbt, charts) goes
 through ``Warehouse``, which serializes them with a file lock and always closes its connection.
 """
@@ -9,9 +9,10 @@ through ``Warehouse``, which serializes them with a file lock and always closes 
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
@@ -21,18 +22,12 @@ from dagster_dbt import DbtCliResource
 from dagster_duckdb import DuckDBResource
 from pydantic import Field
 
-from .project import PROJECT_ROOT, dbt_executable, dbt_project
+from .paths import WAREHOUSE_FILE, DataDir
+from .project import dbt_executable, dbt_project
 
-# The one name of the warehouse file everywhere (tests too): dbt-duckdb records the database
-# by the file's stem in its manifest, and dagster-dbt looks it up by that name.
-WAREHOUSE_FILE = "stateofml.duckdb"
 # The Dagster concurrency pool of every asset that writes (or reads) the warehouse: DuckDB
 # allows one read-write process, so these steps run one at a time across all runs.
 WAREHOUSE_POOL = "duckdb_warehouse"
-
-
-def data_dir(configured: str = "") -> Path:
-    return Path(configured or os.environ.get("STATEOFML_DATA_DIR") or PROJECT_ROOT / "data").resolve()
 
 
 class LandingZone(dg.ConfigurableResource):
@@ -42,7 +37,7 @@ class LandingZone(dg.ConfigurableResource):
 
     @property
     def root(self) -> Path:
-        return Path(self.path).resolve() if self.path else data_dir() / "landing"
+        return Path(self.path).resolve() if self.path else DataDir.resolve().landing
 
 
 class ReportOutputs(dg.ConfigurableResource):
@@ -52,7 +47,7 @@ class ReportOutputs(dg.ConfigurableResource):
 
     @property
     def root(self) -> Path:
-        return Path(self.path).resolve() if self.path else data_dir() / "reports"
+        return Path(self.path).resolve() if self.path else DataDir.resolve().reports
 
 
 class AnalystsFolder(dg.ConfigurableResource):
@@ -63,7 +58,7 @@ class AnalystsFolder(dg.ConfigurableResource):
 
     @property
     def root(self) -> Path:
-        return Path(self.path).resolve() if self.path else data_dir() / "analysts"
+        return Path(self.path).resolve() if self.path else DataDir.resolve().analysts
 
 
 class RunDropbox(dg.ConfigurableResource):
@@ -83,7 +78,7 @@ class RunDropbox(dg.ConfigurableResource):
     @property
     def root(self) -> Path:
         configured = self.path or os.environ.get("STATEOFML_WANDB_DROPBOX")
-        return Path(configured).resolve() if configured else data_dir() / "dropbox" / "wandb"
+        return Path(configured).resolve() if configured else DataDir.resolve().dropbox
 
     @property
     def users(self) -> Path | None:
@@ -116,7 +111,7 @@ class Warehouse(DuckDBResource):
 
     @property
     def path(self) -> Path:
-        p = Path(self.database).resolve() if self.database else data_dir() / "warehouse" / WAREHOUSE_FILE
+        p = Path(self.database).resolve() if self.database else DataDir.resolve().warehouse
         if p.name != WAREHOUSE_FILE:
             raise ValueError(f"the warehouse file must be named {WAREHOUSE_FILE} (dbt-duckdb keys it by stem), got {p}")
         return p
@@ -189,37 +184,35 @@ class Warehouse(DuckDBResource):
             **self.connection_config,
         }
 
+    def dbt_args(self, *command: str, dbt_vars: Mapping[str, str] | None = None) -> list[str]:
+        """A dbt command pointed at this warehouse: dbt_project/profiles.yml reads the path, the spill
+        folder and the memory limit from these vars (explicit arguments, never a change of os.environ)."""
+        profile = {
+            "stateofml_warehouse": str(self.path),
+            "stateofml_duckdb_memory_limit": self.memory_limit,
+            "stateofml_duckdb_temp_directory": str(self.temp_directory),
+        }
+        return [*command, "--vars", json.dumps({**(dbt_vars or {}), **profile})]
+
     @contextmanager
     def dbt_environment(self) -> Iterator[Callable[[], AbstractContextManager[duckdb.DuckDBPyConnection]]]:
-        """Point dbt's profile (dbt_project/profiles.yml) at this warehouse while the lock is held.
+        """Hold the warehouse for a dbt call (made with ``dbt_args``).
 
         Yields a connection factory for use after the dbt process has exited, under the same
         lock: the file lock is per open file, so get_connection() here would wait for itself.
         """
-        values = {
-            "STATEOFML_WAREHOUSE": str(self.path),
-            "STATEOFML_DUCKDB_MEMORY_LIMIT": self.memory_limit,
-            "STATEOFML_DUCKDB_TEMP_DIR": str(self.temp_directory),
-        }
-        saved = {k: os.environ.get(k) for k in values}
         with self.locked():
             self.temp_directory.mkdir(parents=True, exist_ok=True)
-            os.environ.update(values)
-            try:
-                yield self._connect
-            finally:
-                for k, v in saved.items():
-                    if v is None:
-                        os.environ.pop(k, None)
-                    else:
-                        os.environ[k] = v
+            yield self._connect
 
 
 def dbt_cli() -> DbtCliResource:
     return DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable())
 
 
-def build_resources(data: Path | None = None, memory_limit: str | None = None) -> dict[str, dg.ConfigurableResource]:
+def build_resources(
+    data: DataDir | Path | None = None, memory_limit: str | None = None
+) -> dict[str, dg.ConfigurableResource]:
     """All resources; ``data`` fixes every path under one folder (tests, the CLI's --data-dir),
     ``memory_limit`` overrides DuckDB's (the CLI's --memory-limit)."""
     limit = {"memory_limit": memory_limit} if memory_limit else {}
@@ -232,12 +225,12 @@ def build_resources(data: Path | None = None, memory_limit: str | None = None) -
             "dropbox": RunDropbox(),
             "dbt": dbt_cli(),
         }
-    data = Path(data).resolve()
+    data = data if isinstance(data, DataDir) else DataDir.resolve(data)
     return {
-        "landing": LandingZone(path=str(data / "landing")),
-        "warehouse": Warehouse(database=str(data / "warehouse" / WAREHOUSE_FILE), **limit),
-        "outputs": ReportOutputs(path=str(data / "reports")),
-        "analysts": AnalystsFolder(path=str(data / "analysts")),
-        "dropbox": RunDropbox(path=str(data / "dropbox" / "wandb")),
+        "landing": LandingZone(path=str(data.landing)),
+        "warehouse": Warehouse(database=str(data.warehouse), **limit),
+        "outputs": ReportOutputs(path=str(data.reports)),
+        "analysts": AnalystsFolder(path=str(data.analysts)),
+        "dropbox": RunDropbox(path=str(data.dropbox)),
         "dbt": dbt_cli(),
     }
