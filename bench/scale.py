@@ -5,7 +5,7 @@ On one landing zone, for one quarter, it measures wall time and peak RSS of:
   (b) the limit: one hand-written DuckDB SQL script over the landing Parquet files;
   (c) the alternative: a pandas script over the same files.
 It checks that the three give the same numbers (active users, runs and training hours per
-country: the mart `marts.active_users_by_country`), and writes bench/results.json and
+country: the mart `marts.active_users_by_country_by_quarter`), and writes bench/results.json and
 bench/results.md. With --year it also measures (a) for a whole year (its four quarters as one
 run, as `stateofml materialize 2022Q1:2022Q4` does) and reads the year's headline mart.
 Not a test: `tests/integration/test_bench_harness.py` runs it tiny.
@@ -174,7 +174,7 @@ def pipeline_numbers(data: Path, quarter: Quarter, out: Path) -> None:
     import duckdb
 
     with duckdb.connect(str(data / "warehouse" / "stateofml.duckdb"), read_only=True) as con:
-        con.execute(f"select {', '.join(COLUMNS)} from marts.active_users_by_country where quarter_start = ?",
+        con.execute(f"select {', '.join(COLUMNS)} from marts.active_users_by_country_by_quarter where quarter_start = ?",
                     [quarter.start]).df().to_parquet(out)
 
 

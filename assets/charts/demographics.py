@@ -207,10 +207,10 @@ CHARTS = [
         name="active_users_by_country",
         section="Demographics",
         title="Active users by country",
-        marts=("active_users_by_country",),
+        marts=("active_users_by_country_by_quarter",),
         query="""
             select quarter_start, quarter_label, country_code, country_name, region, active_users, runs, training_hours
-            from marts.active_users_by_country
+            from marts.active_users_by_country_by_quarter
             where quarter_start < $end
             order by quarter_start, active_users desc
         """,

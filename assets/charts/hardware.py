@@ -9,7 +9,7 @@ import pandas as pd
 from .registry import ChartSpec, fmt_share
 from .three_ways import FACET_HEIGHT, FACET_WIDTH, SHARES, first_last, from_to, label_of, melt, share_lines, value
 
-# Placeholders of int_run_hardware: runs without an identified GPU model.
+# Placeholders of fct_runs: runs without an identified GPU model.
 NO_GPU = "No GPU (CPU only or not probed)"
 PLACEHOLDERS = {NO_GPU, "Unnamed GPU"}
 TOP_FAMILIES, TOP_MODELS, TOP_MEDIA = 8, 12, 8

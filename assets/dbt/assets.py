@@ -26,7 +26,7 @@ OWNERS = ["team:analytics-engineering"]
 
 
 class StateOfMLTranslator(DagsterDbtTranslator):
-    """Asset key = [layer, model] (the schema analysts query: marts.active_users_by_country),
+    """Asset key = [layer, model] (the schema analysts query: marts.active_users_by_country_by_quarter),
     group = the folder the model lives in, so the UI reads raw -> staging -> intermediate -> marts."""
 
     def get_asset_spec(self, manifest: Mapping[str, Any], unique_id: str, project: DbtProject | None) -> dg.AssetSpec:

@@ -1,5 +1,5 @@
 {#- Hardware classification of a run from the environment its client recorded.
-    Each rule is one macro so that int_run_hardware and its unit tests share it. -#}
+    Each rule is one macro so that fct_runs and the unit tests share it. -#}
 
 {#- An NVML / Apple chip name -> the key of seeds/gpu_models.csv: upper case, single spaces,
     without the "NVIDIA " prefix newer drivers add nor the "Tesla " brand older ones wrote, without

@@ -5,11 +5,11 @@
 {%- endmacro %}
 
 {#- "How many users, runs and training hours use each library, per quarter or per year" (optionally
-    per profession), from the user grain int_user_quarter_libraries.
+    per profession): a group-by over the bridge fct_run_libraries, with the profession from dim_users.
 
     Shares are of the period's users / runs / hours whose imports are known (code or telemetry named
-    at least one import: int_user_quarter_import_coverage), per profession when split by it; a run
-    uses several libraries, so shares across libraries add up to more than 1.
+    at least one import: has_code_imports or has_telemetry_imports of fct_runs), per profession when
+    split by it; a run uses several libraries, so shares across libraries add up to more than 1.
     period='quarter': the report window's quarters; period='year': every loaded quarter of the years
     the window touches (distinct users over the year, never summed from quarters; quarters_covered
     says when a year is partial). `where`: a predicate on the library columns. -#}
@@ -20,28 +20,32 @@
 {%- set p = 'quarter_start' if period == 'quarter' else 'year_start' -%}
 {%- set in_period = in_report_window('quarter_start') if period == 'quarter' else in_report_years('quarter_start') -%}
 {%- set dims = [p, 'profession'] if by_profession else [p] -%}
-with users as (
-    select user_id, profession from {{ ref('stg_tracking__users') }}
-),
-
-usage as (
+with usage as (
     select
         libraries.*,
-        {{ year_start('libraries.quarter_start') }} as year_start,
+        {{ year_start('libraries.quarter_start') }} as year_start
+        {%- if by_profession %},
+        -- Anonymous runs, and users without a profile: unknown.
         coalesce(users.profession, 'unknown') as profession
-    from {{ ref('int_user_quarter_libraries') }} as libraries
-    left join users on libraries.user_id = users.user_id
-    where {{ in_period }}
+        {%- endif %}
+    from {{ ref('fct_run_libraries') }} as libraries
+    {% if by_profession -%}
+    left join {{ ref('dim_users') }} as users
+      on libraries.user_id = users.user_id and libraries.quarter_start = users.quarter_start
+    {% endif -%}
+    where {{ in_period.replace('quarter_start', 'libraries.quarter_start') }}
     {%- if where %} and ({{ where }}){% endif %}
 ),
 
 observed as (
     select
-        coverage.*,
-        {{ year_start('coverage.quarter_start') }} as year_start,
-        coalesce(users.profession, 'unknown') as profession
-    from {{ ref('int_user_quarter_import_coverage') }} as coverage
-    left join users on coverage.user_id = users.user_id
+        quarter_start,
+        {{ year_start('quarter_start') }} as year_start,
+        profession,
+        user_id,
+        training_hours,
+        has_code_imports or has_telemetry_imports as has_imports
+    from {{ ref('fct_runs') }}
     where {{ in_period }}
 ),
 
@@ -55,9 +59,9 @@ quarters_loaded as (
 totals as (
     select
         {{ dims | join(', ') }},
-        count(distinct user_id) filter (where runs_with_imports > 0) as total_users,
-        sum(runs_with_imports) as total_runs,
-        sum(training_hours_with_imports) as total_hours
+        count(distinct user_id) filter (where has_imports) as total_users,
+        count(*) filter (where has_imports) as total_runs,
+        coalesce(sum(training_hours) filter (where has_imports), 0) as total_hours
     from observed
     group by {{ dims | join(', ') }}
 ),
@@ -70,7 +74,7 @@ grouped as (
         framework_family,
         is_known_library,
         count(distinct user_id) as active_users,
-        sum(runs) as runs,
+        count(*) as runs,
         sum(training_hours) as training_hours
     from usage
     group by {{ dims | join(', ') }}, library, category, framework_family, is_known_library
@@ -125,7 +129,7 @@ join quarters_loaded using ({{ p }})
 {%- set p = 'quarter_start' if period == 'quarter' else 'year_start' -%}
 with loaded as (
     select *, {{ year_start('quarter_start') }} as year_start
-    from {{ ref('int_user_quarter_libraries') }}
+    from {{ ref('fct_run_libraries') }}
     where {{ in_report_window('quarter_start') if period == 'quarter' else in_report_years('quarter_start') }}
 ),
 
@@ -134,7 +138,7 @@ quarters_loaded as (
     select {{ p }}, count(distinct quarter_start) as quarters_covered
     from (
         select quarter_start, {{ year_start('quarter_start') }} as year_start
-        from {{ ref('int_user_quarter_import_coverage') }}
+        from {{ ref('fct_runs') }}
         where {{ in_report_window('quarter_start') if period == 'quarter' else in_report_years('quarter_start') }}
     ) as loaded_quarters
     group by {{ p }}
@@ -150,14 +154,15 @@ agreement as (
     select
         {{ p }},
         library,
-        sum(runs_with_both_signals) as runs_with_both_signals,
-        sum(runs_agreeing) as runs_agreeing,
-        sum(runs_code_only) as runs_code_only,
-        sum(runs_telemetry_only) as runs_telemetry_only
+        -- Among runs where both signals said something (code imports and telemetry).
+        count(*) filter (where has_code_imports and has_telemetry_imports) as runs_with_both_signals,
+        count(*) filter (where has_code_imports and has_telemetry_imports and detected_by = 'both') as runs_agreeing,
+        count(*) filter (where has_code_imports and has_telemetry_imports and detected_by = 'code') as runs_code_only,
+        count(*) filter (where has_code_imports and has_telemetry_imports and detected_by = 'telemetry') as runs_telemetry_only
     from loaded
     where library in (select library from telemetry_visible)
     group by {{ p }}, library
-    having sum(runs_with_both_signals) > 0
+    having count(*) filter (where has_code_imports and has_telemetry_imports) > 0
 )
 
 select

@@ -192,3 +192,16 @@
 {% macro spark__list_concat(left, right) -%}
     concat({{ left }}, {{ right }})
 {%- endmacro %}
+
+{#- The list in ascending order (a deterministic order for lists built with list_distinct). -#}
+{% macro list_sort(list) -%}
+    {{ return(adapter.dispatch('list_sort', 'stateofml')(list)) }}
+{%- endmacro %}
+
+{% macro default__list_sort(list) -%}
+    list_sort({{ list }})
+{%- endmacro %}
+
+{% macro spark__list_sort(list) -%}
+    array_sort({{ list }})
+{%- endmacro %}

@@ -249,14 +249,14 @@ def materialize_a_quarter_then_look(server, page):
     page.keyboard.press("Escape")
 
     # 4. The mart's page shows its row count and its described columns.
-    page.goto(f"{srv.base}/assets/marts/active_users_by_country")
+    page.goto(f"{srv.base}/assets/marts/active_users_by_country_by_quarter")
     expect(page.get_by_text("Row count", exact=True)).to_be_visible()
     mart = next(r for r in published_relations(json.loads(dbt_project.manifest_path.read_text()))
-                if r.sql == '"marts"."active_users_by_country"')
+                if r.sql == '"marts"."active_users_by_country_by_quarter"')
     expect(page.get_by_text(mart.columns["active_users"], exact=True)).to_be_visible()
     shot(page, "5_mart")
 
     # 5. The run published the analysts' copy.
     with duckdb.connect(str(data / "analysts" / "stateofml.duckdb"), read_only=True) as conn:
-        assert conn.execute("select sum(active_users) from marts.active_users_by_country "
+        assert conn.execute("select sum(active_users) from marts.active_users_by_country_by_quarter "
                             "where quarter_start = ?", [QUARTER]).fetchone() == (5,)

@@ -21,7 +21,7 @@ from tests.landing_builder import tiny_world
 from tests.pipeline import materialize_quarters
 
 Q4 = "2022-10-01"
-MART = dg.AssetKey(["marts", "active_users_by_country"])
+MART = dg.AssetKey(["marts", "active_users_by_country_by_quarter"])
 Q4_ROWS = [("CN", 1), ("DE", 1), ("US", 2), ("unknown", 1)]
 
 
@@ -44,7 +44,7 @@ def query_in_other_process(path, sql: str, timeout: float = 60) -> subprocess.Co
 
 def copy_rows(path) -> list[tuple]:
     with duckdb.connect(str(path), read_only=True) as conn:
-        return conn.execute("select country_code, active_users from marts.active_users_by_country "
+        return conn.execute("select country_code, active_users from marts.active_users_by_country_by_quarter "
                             "where quarter_start = '2022-10-01' order by all").fetchall()
 
 
@@ -58,7 +58,7 @@ def test_copy_holds_marts_and_lookup_tables_with_their_descriptions(built):
                                "where schema_name = 'marts'").fetchall()
         assert conn.execute("select count(*) from reference.countries where country_code = 'CN'").fetchone() == (1,)
     expected = {f"{r.schema}.{r.name}" for r in published_relations(json.loads(dbt_project.manifest_path.read_text()))}
-    assert {"marts.active_users_by_country", "reference.countries"} <= expected
+    assert {"marts.active_users_by_country_by_quarter", "reference.countries"} <= expected
     assert set(tables) == expected
     assert all(tables.values())
     # Every column of every built mart carries its dbt description (also a column the yml forgot).
@@ -76,7 +76,7 @@ def test_parquet_export_matches_the_mart(built):
     assert sorted(p.stem for p in (data / "analysts" / "parquet").glob("*.parquet")) == sorted(marts())
     with duckdb.connect() as conn:
         rows = conn.execute(
-            f"select country_code, active_users from '{data}/analysts/parquet/active_users_by_country.parquet' "
+            f"select country_code, active_users from '{data}/analysts/parquet/active_users_by_country_by_quarter.parquet' "
             "where quarter_start = '2022-10-01' order by all").fetchall()
     assert rows == Q4_ROWS
 
@@ -85,9 +85,9 @@ def test_dbt_models_report_row_count_and_column_schema(built):
     data, instance = built
     event = instance.get_latest_materialization_event(MART).asset_materialization
     with duckdb.connect(str(data / "warehouse" / "stateofml.duckdb"), read_only=True) as conn:
-        count = conn.execute("select count(*) from marts.active_users_by_country").fetchone()[0]
+        count = conn.execute("select count(*) from marts.active_users_by_country_by_quarter").fetchone()[0]
         types = conn.execute("select column_name, lower(data_type) from information_schema.columns "
-                             "where table_schema = 'marts' and table_name = 'active_users_by_country' "
+                             "where table_schema = 'marts' and table_name = 'active_users_by_country_by_quarter' "
                              "order by ordinal_position").fetchall()
     assert event.metadata["dagster/row_count"].value == count == 4
     schema = event.metadata["dagster/column_schema"].value
@@ -115,13 +115,13 @@ def test_analysts_query_the_copy_while_the_pipeline_holds_the_warehouse(built):
     data, _ = built
     warehouse = Warehouse(database=str(data / "warehouse" / "stateofml.duckdb"))
     with warehouse.get_connection() as conn:  # what a materialization holds: the lock and a read-write connection
-        conn.execute("select count(*) from marts.active_users_by_country").fetchall()
+        conn.execute("select count(*) from marts.active_users_by_country_by_quarter").fetchall()
         blocked = query_in_other_process(warehouse.path, "select 1")
         assert blocked.returncode != 0 and "lock" in blocked.stderr.lower()
         started = time.monotonic()
         result = query_in_other_process(
             data / "analysts" / "stateofml.duckdb",
-            "select country_code, active_users from marts.active_users_by_country order by all")
+            "select country_code, active_users from marts.active_users_by_country_by_quarter order by all")
         assert result.returncode == 0, result.stderr
         assert time.monotonic() - started < 30
     assert eval(result.stdout) == Q4_ROWS
@@ -134,7 +134,7 @@ def test_publishing_never_waits_for_a_reader_who_keeps_the_old_snapshot(built):
         [sys.executable, "-c", textwrap.dedent(f"""
             import duckdb, sys
             conn = duckdb.connect({str(copy)!r}, read_only=True)
-            sql = "select count(*) from marts.active_users_by_country"
+            sql = "select count(*) from marts.active_users_by_country_by_quarter"
             print(conn.execute(sql).fetchone()[0], flush=True)
             sys.stdin.readline()  # hold the file open while the pipeline publishes
             print(conn.execute(sql).fetchone()[0], flush=True)
@@ -142,8 +142,8 @@ def test_publishing_never_waits_for_a_reader_who_keeps_the_old_snapshot(built):
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     warehouse = Warehouse(database=str(data / "warehouse" / "stateofml.duckdb"))
     # One more row (a copy of a Q4 row, dated Q3: no Q3 is built here), removed afterwards.
-    extra = ("insert into marts.active_users_by_country "
-             "select * replace (date '2022-07-01' as quarter_start) from marts.active_users_by_country limit 1")
+    extra = ("insert into marts.active_users_by_country_by_quarter "
+             "select * replace (date '2022-07-01' as quarter_start) from marts.active_users_by_country_by_quarter limit 1")
     try:
         before = int(reader.stdout.readline())
         with warehouse.get_connection() as conn:
@@ -155,10 +155,10 @@ def test_publishing_never_waits_for_a_reader_who_keeps_the_old_snapshot(built):
         out, err = reader.communicate("go\n", timeout=60)
         assert reader.returncode == 0, err
         assert int(out) == before  # the old snapshot, still readable
-        now = query_in_other_process(copy, "select count(*) from marts.active_users_by_country").stdout.strip()
+        now = query_in_other_process(copy, "select count(*) from marts.active_users_by_country_by_quarter").stdout.strip()
         assert now == f"[({before + 1},)]"  # a new session sees the new publication
     finally:
         if reader.poll() is None:
             reader.kill()
         with warehouse.get_connection() as conn:
-            conn.execute("delete from marts.active_users_by_country where quarter_start = '2022-07-01'")
+            conn.execute("delete from marts.active_users_by_country_by_quarter where quarter_start = '2022-07-01'")

@@ -112,5 +112,5 @@ def test_two_launches_at_once_serialize(tmp_path):
     outs = [p.communicate(timeout=600)[0] for p in procs]
     assert [p.returncode for p in procs] == [0, 0], outs
     with duckdb.connect(str(data / "warehouse" / "stateofml.duckdb"), read_only=True) as conn:
-        assert conn.execute("select sum(active_users) from marts.active_users_by_country").fetchall() == [(5,)]
+        assert conn.execute("select sum(active_users) from marts.active_users_by_country_by_quarter").fetchall() == [(5,)]
         assert conn.execute("select count(*) from raw.runs").fetchall() == [(6,)]

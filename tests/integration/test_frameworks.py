@@ -72,8 +72,13 @@ def test_parsed_code_feeds_the_dbt_lineage(world):
 
 def test_both_signals_are_unioned_per_run(world):
     data, *_ = world
-    usage = rows(data, "select library, active_users, runs, round(training_hours, 6), round(run_share, 6) "
-                       "from marts.framework_usage_by_quarter where quarter_start = '2022-10-01' order by library")
+    # A quarter's figures are a group-by over the core (the yearly mart is the report's).
+    usage = rows(data, "select library, count(distinct user_id), count(*), round(sum(training_hours), 6), "
+                       "round(count(*) / (select count(*) from marts.fct_runs where quarter_start = '2022-10-01' "
+                       "and (has_code_imports or has_telemetry_imports)), 6) "
+                       "from marts.fct_run_libraries where quarter_start = '2022-10-01' "
+                       "and category in ('core framework', 'high-level framework', 'boosted trees') "
+                       "group by library order by library")
     # 51 Q4 runs have known imports (all but f9). Keras only through telemetry (f2, tf.keras); Lightning from
     # telemetry (f4) and code (f5); PyTorch from code, telemetry and the anonymous f7 (a run, not a user).
     assert usage == [
@@ -91,9 +96,12 @@ def test_both_signals_are_unioned_per_run(world):
 
 def test_agreement_of_the_signals_among_runs_with_both(world):
     data, *_ = world
-    agreement = rows(data, "select library, runs_with_both_signals, runs_agreeing, runs_code_only, runs_telemetry_only "
-                           "from marts.library_detection_agreement_by_quarter where quarter_start = '2022-10-01' "
-                           "order by library")
+    agreement = rows(data, "select library, count(*), count(*) filter (where detected_by = 'both'), "
+                           "count(*) filter (where detected_by = 'code'), count(*) filter (where detected_by = 'telemetry') "
+                           "from marts.fct_run_libraries where quarter_start = '2022-10-01' "
+                           "and has_code_imports and has_telemetry_imports "
+                           "and library in (select library from marts.library_detection_agreement_by_year) "
+                           "group by library order by library")
     assert agreement == [
         ("Hugging Face Transformers", 1, 0, 1, 0),  # f1: imported, not in the telemetry
         ("Keras", 1, 0, 0, 1),  # f2: tf.keras
@@ -108,13 +116,14 @@ def test_agreement_of_the_signals_among_runs_with_both(world):
 
 def test_unknown_modules_and_telemetry_numbers_are_kept(world):
     data, *_ = world
-    kept = rows(data, "select profession, library, category, is_known_library, active_users, runs "
-                      "from marts.libraries_by_profession_by_quarter where quarter_start = '2022-10-01' "
-                      "and not is_known_library order by library")
+    kept = rows(data, "select coalesce(users.profession, 'unknown'), library, category, is_known_library, "
+                      "count(distinct libraries.user_id), count(*) "
+                      "from marts.fct_run_libraries as libraries left join marts.dim_users as users using (user_id, quarter_start) "
+                      "where quarter_start = '2022-10-01' and not is_known_library group by all order by library")
     assert kept == [("unknown", "my_secret_lib", "other", False, 0, 1),
                     ("unknown", "telemetry import 999", "other", False, 0, 1)]
     # The standard library is not a library: os and json of torch_nlp.py are nowhere.
-    assert rows(data, "select count(*) from intermediate.int_user_quarter_libraries where library in ('os', 'json')") == [(0,)]
+    assert rows(data, "select count(*) from marts.fct_run_libraries where library in ('os', 'json')") == [(0,)]
 
 
 def test_growth_ranks_only_libraries_above_the_usage_threshold(world):
@@ -132,15 +141,19 @@ def test_growth_ranks_only_libraries_above_the_usage_threshold(world):
 
 def test_run_length_and_profession_shares(world):
     data, *_ = world
-    length = rows(data, "select framework, runs_with_runtime, mean_runtime_minutes, median_runtime_minutes "
-                        "from marts.framework_run_length_by_quarter where quarter_start = '2022-10-01' "
-                        "and grouping = 'framework_family' and framework = 'TensorFlow'")
-    # f2 (1 h) and f3 (4 h, torch and tensorflow: in both families): mean exact, median the lower run within 0.5%.
-    assert length[0][:3] == ("TensorFlow", 2, 150.0)
-    assert length[0][3] == pytest.approx(60.0, rel=0.005)
+    length = rows(data, "select count(*), avg(runtime_seconds) / 60, quantile_disc(runtime_seconds, 0.5) / 60 "
+                        "from marts.fct_runs where quarter_start = '2022-10-01' and runtime_seconds is not null "
+                        "and list_contains(framework_families, 'TensorFlow')")
+    # f2 (1 h) and f3 (4 h, torch and tensorflow: in both families): mean 150 min, median the lower run.
+    assert length == [(2, 150.0, 60.0)]
     shares = dict(((r[0], r[1]), r[2]) for r in rows(
-        data, "select profession, library, user_share from marts.frameworks_by_profession_by_quarter "
-              "where quarter_start = '2022-10-01'"))
+        data, "with known as (select profession, count(distinct user_id) as users from marts.fct_runs "
+              "  where quarter_start = '2022-10-01' and (has_code_imports or has_telemetry_imports) group by all) "
+              "select profession, library, count(distinct libraries.user_id) / any_value(known.users) "
+              "from marts.fct_run_libraries as libraries join marts.dim_users as users using (user_id, quarter_start) "
+              "join known using (profession) "
+              "where quarter_start = '2022-10-01' and category in ('core framework', 'high-level framework', 'boosted trees') "
+              "group by all"))
     # Academics with known imports: a1, a2, 20 even growth users, t0..t2 = 25; 24 use PyTorch (not a2).
     assert shares[("academic", "PyTorch")] == pytest.approx(24 / 25)
     assert shares[("corporate", "PyTorch")] == pytest.approx(1.0)

@@ -125,11 +125,11 @@ def test_materialize_a_range_as_one_run(materialized):
     with dg.DagsterInstance.from_config(str(home)) as instance:
         runs = instance.get_runs()
         assert sorted(r.job_name for r in runs) == ["reference_data", "state_of_ml_quarterly"]
-        records = instance.fetch_materializations(dg.AssetKey(["marts", "active_users_by_country"]), limit=10).records
+        records = instance.fetch_materializations(dg.AssetKey(["marts", "active_users_by_country_by_quarter"]), limit=10).records
         assert sorted(r.partition_key for r in records) == ["2022-07-01", "2022-10-01"]
         quarterly = next(r for r in runs if r.job_name == "state_of_ml_quarterly")
         assert {r.run_id for r in records} == {quarterly.run_id}  # the range is one run
-    assert mart(data, "select quarter_start::varchar, country_code, active_users from marts.active_users_by_country "
+    assert mart(data, "select quarter_start::varchar, country_code, active_users from marts.active_users_by_country_by_quarter "
                       "where country_code = 'US' order by 1") == [("2022-07-01", "US", 1), ("2022-10-01", "US", 2)]
     # dbt's own output went to the run's log file, not over the progress lines.
     assert "Completed successfully" not in out
@@ -249,7 +249,7 @@ def test_dg_loads_the_definitions_in_dev_mode_without_the_environment_activated(
     assert result.returncode == 0, result.stderr[-3000:]
     listed = json.loads(result.stdout)
     assert {"quarter_close_schedule", "landing_zone_sensor"} <= {s["name"] for s in listed["schedules"] + listed["sensors"]}
-    assert "marts/active_users_by_country" in {a["asset_key"] for a in listed["assets"]}
+    assert "marts/active_users_by_country_by_quarter" in {a["asset_key"] for a in listed["assets"]}
 
 
 # -- real runs through the drop folder, into the marts ---------------------------------------------
@@ -286,6 +286,6 @@ def test_dropped_run_folder_reaches_the_marts(data_dir, instance):
 
     # alice's run, mapped to her profile by the users file, counts her in New Zealand.
     assert mart(data_dir, "select quarter_start::varchar, country_code, active_users, runs "
-                          "from marts.active_users_by_country") == [("2022-01-01", "NZ", 1, 1)]
+                          "from marts.active_users_by_country_by_quarter") == [("2022-01-01", "NZ", 1, 1)]
     assert tick(landing_zone_sensor, landing_cursor, defs, resources)[0] == []
     assert tick(wandb_run_folders_sensor, box_cursor, defs, resources)[0] == []

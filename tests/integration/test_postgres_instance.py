@@ -129,6 +129,6 @@ def test_materialize_a_partition_with_postgres_storage(postgres, tmp_path, monke
                     "group by r.pipeline_name order by 1")
         events = dict(cur.fetchall())
     conn.close()
-    assert ('["marts", "active_users_by_country"]', Q4) in materialized
+    assert ('["marts", "active_users_by_country_by_quarter"]', Q4) in materialized
     assert ('["raw", "runs"]', Q4) in materialized
     assert set(events) == {"reference_data", "state_of_ml_quarterly"} and min(events.values()) > 10

@@ -34,12 +34,12 @@ def world(data_dir):
 def test_one_quarter_end_to_end(world, instance):
     run_partition(world, instance, Q4)
 
-    rows = mart(world, "select country_code, active_users, runs from marts.active_users_by_country "
+    rows = mart(world, "select country_code, active_users, runs from marts.active_users_by_country_by_quarter "
                        "where quarter_start = '2022-10-01' order by country_code")
     # u1+u2 (US), u3 (CN, run + sweep), u4 (DE, artifact only), u5 (no profile); anonymous r6 is no
     # user but its run counts under "unknown" (runs by country add up to all runs).
     assert rows == [("CN", 1, 1), ("DE", 1, 0), ("US", 2, 3), ("unknown", 1, 2)]
-    assert mart(world, "select count(*) from marts.active_users_by_country where quarter_start <> '2022-10-01'") == [(0,)]
+    assert mart(world, "select count(*) from marts.active_users_by_country_by_quarter where quarter_start <> '2022-10-01'") == [(0,)]
 
     charts = world / "reports" / "2022Q4" / "charts"
     spec = json.loads((charts / "active_users_by_country.vl.json").read_text())
@@ -53,14 +53,14 @@ def test_one_quarter_end_to_end(world, instance):
 
 def test_rerun_is_idempotent_and_quarters_are_independent(world, instance):
     run_partition(world, instance, Q4)
-    q4_first = mart(world, "select * from marts.active_users_by_country order by all")
+    q4_first = mart(world, "select * from marts.active_users_by_country_by_quarter order by all")
     raw_first = mart(world, "select count(*) from raw.runs")
 
     run_partition(world, instance, Q4)
-    assert mart(world, "select * from marts.active_users_by_country order by all") == q4_first
+    assert mart(world, "select * from marts.active_users_by_country_by_quarter order by all") == q4_first
     assert mart(world, "select count(*) from raw.runs") == raw_first
 
     run_partition(world, instance, Q3)
-    assert mart(world, "select * from marts.active_users_by_country where quarter_start = '2022-10-01' order by all") == q4_first
-    assert mart(world, "select country_code, active_users from marts.active_users_by_country "
+    assert mart(world, "select * from marts.active_users_by_country_by_quarter where quarter_start = '2022-10-01' order by all") == q4_first
+    assert mart(world, "select country_code, active_users from marts.active_users_by_country_by_quarter "
                        "where quarter_start = '2022-07-01'") == [("US", 1)]

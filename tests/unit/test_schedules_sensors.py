@@ -263,7 +263,7 @@ def test_automation_follows_the_changed_quarter_and_profiles_only_the_latest(def
         result = dg.evaluate_automation_conditions(defs, instance, evaluation_time=when, cursor=result.cursor)
         got = requested(result)
         assert all(v == {"2021-04-01"} for v in got.values())
-        assert {"staging/stg_tracking__runs", "marts/active_users_by_country", "charts/active_users_by_country"} <= set(got)
+        assert {"staging/stg_tracking__runs", "marts/active_users_by_country_by_quarter", "charts/active_users_by_country"} <= set(got)
         assert "staging/stg_tracking__users" not in got  # its inputs did not change
         for name in got:
             materialize(dg.AssetKey(name.split("/")), "2021-04-01")
@@ -273,5 +273,5 @@ def test_automation_follows_the_changed_quarter_and_profiles_only_the_latest(def
         materialize(dg.AssetKey(["raw", "users"]))  # profiles refreshed: only the latest quarter follows
         result = dg.evaluate_automation_conditions(defs, instance, evaluation_time=when, cursor=result.cursor)
         got = requested(result)
-        assert {"staging/stg_tracking__users", "marts/active_users_by_country"} <= set(got)
+        assert {"staging/stg_tracking__users", "marts/active_users_by_country_by_quarter"} <= set(got)
         assert all(v == {"2021-07-01"} for v in got.values())

@@ -28,7 +28,7 @@ select
     coalesce(models.vendor, {{ gpu_vendor_from_name('keyed.gpu_name') }}) as gpu_vendor,
     coalesce(models.model, {{ regexp_replace_all('trim(keyed.gpu_name)', '(?i)^nvidia\s+', '') }}) as gpu_model,
     coalesce(models.family, {{ gpu_vendor_from_name('keyed.gpu_name') }} || ' (other)') as gpu_family,
-    -- Null when unknown: int_run_hardware then uses the architecture newer clients record.
+    -- Null when unknown: fct_runs then uses the architecture newer clients record.
     models.generation as gpu_generation,
     case when keyed.is_laptop then 'laptop' else coalesce(models.segment, 'unknown') end as gpu_segment
 from keyed

@@ -1,5 +1,6 @@
--- Runtime histogram (1%-wide log buckets, macros/run_length.sql) per quarter and framework: each
--- framework family (a run counts once in every family it uses, int_run_framework_families) and
+-- Runtime histogram (1%-wide log buckets, macros/run_length.sql) per quarter and framework, an
+-- aggregate of the core: each framework family (a run counts once in every family it uses,
+-- fct_runs.framework_families) and
 -- each framework library (core and high-level frameworks, boosted trees). Medians and percentiles
 -- do not add up across quarters or users; bucket counts do, so the yearly run-length figures are
 -- read from the quarters' histograms without rescanning a year of runs (~125 M at full scale).
@@ -7,13 +8,16 @@
 {{ config(**quarterly_incremental_config()) }}
 
 with subjects as (
-    select quarter_start, 'framework_family' as grouping, framework_family as framework, runtime_seconds
-    from {{ ref('int_run_framework_families') }}
-    where runtime_seconds is not null
+    select quarter_start, 'framework_family' as grouping, framework, runtime_seconds
+    from (
+        select quarter_start, {{ unnest_list('framework_families') }} as framework, runtime_seconds
+        from {{ ref('fct_runs') }}
+        where {{ in_report_window('quarter_start') }} and runtime_seconds is not null
+    ) as families
     union all
     select quarter_start, 'library' as grouping, library as framework, runtime_seconds
-    from {{ ref('int_run_libraries') }}
-    where runtime_seconds is not null
+    from {{ ref('fct_run_libraries') }}
+    where {{ in_report_window('quarter_start') }} and runtime_seconds is not null
       and category in ('core framework', 'high-level framework', 'boosted trees')
 )
 

@@ -9,12 +9,7 @@
 -- (An earlier version joined runs to distinct (code, telemetry) pairs: when the two vary
 -- independently the pairs approach the number of runs; see bench/frameworks_models.py.)
 --
--- A view, deliberately: at full scale this is ~3 rows per run, ~90 M rows a quarter. Persisting it
--- incrementally means a DELETE+INSERT of ~90 M rows inside one ever-growing table per rerun, which
--- costs more in checkpointing than the insert and grows the file (measured facts of this platform).
--- Everything the report needs is either additive (users, runs, hours: int_user_quarter_libraries,
--- ~1 M rows a quarter) or a run-length distribution that merges across quarters as a histogram
--- (int_quarter_run_length_histogram); each reads this view once per window.
+-- A view, read once per window by the bridge fct_run_libraries, which persists it by quarter.
 with runs as (
     select run_id, user_id, quarter_start, code_hash, telemetry_imports, runtime_seconds, training_hours
     from {{ ref('stg_tracking__runs') }}

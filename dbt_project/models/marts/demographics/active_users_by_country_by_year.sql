@@ -2,4 +2,4 @@
 -- with the country's region and subregion: distinct users over the year, from user-grain rows.
 {{ config(**yearly_incremental_config()) }}
 
-{{ period_breakdown(ref('int_user_quarter_demographics'), 'year', ['country_code', 'country_name', 'region', 'subregion']) }}
+{{ period_breakdown('year', ['country_code', 'country_name', 'region', 'subregion'], users_from_dim_users=true) }}

@@ -2,4 +2,4 @@
 -- users (the talk's 100% chart: high tech dominates, healthcare & life sciences grows fastest).
 {{ config(**yearly_incremental_config()) }}
 
-{{ period_breakdown(ref('int_user_quarter_demographics'), 'year', ['industry'], where="profession = 'corporate'") }}
+{{ period_breakdown('year', ['industry'], where="profession = 'corporate'", users_from_dim_users=true) }}

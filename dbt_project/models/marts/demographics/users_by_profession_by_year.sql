@@ -2,4 +2,4 @@
 -- hobbyist, unknown; anonymous runs under unknown).
 {{ config(**yearly_incremental_config()) }}
 
-{{ period_breakdown(ref('int_user_quarter_demographics'), 'year', ['profession']) }}
+{{ period_breakdown('year', ['profession'], users_from_dim_users=true) }}

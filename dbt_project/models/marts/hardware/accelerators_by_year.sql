@@ -2,4 +2,4 @@
 -- includes runs whose hardware was not probed).
 {{ config(**yearly_incremental_config()) }}
 
-{{ period_breakdown(ref('int_user_quarter_hardware'), 'year', ['accelerator']) }}
+{{ period_breakdown('year', ['accelerator']) }}

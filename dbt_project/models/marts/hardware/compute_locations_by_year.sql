@@ -2,4 +2,4 @@
 -- Colab, Kaggle or on-premises / other (a host-name heuristic: macros/hardware.sql).
 {{ config(**yearly_incremental_config()) }}
 
-{{ period_breakdown(ref('int_user_quarter_hardware'), 'year', ['compute_location']) }}
+{{ period_breakdown('year', ['compute_location']) }}

@@ -2,4 +2,4 @@
 -- set-ups have most users, clusters of 9+ a growing share of hours.
 {{ config(**yearly_incremental_config()) }}
 
-{{ period_breakdown(ref('int_user_quarter_hardware'), 'year', ['gpu_count_bucket', 'gpu_count_bucket_order']) }}
+{{ period_breakdown('year', ['gpu_count_bucket', 'gpu_count_bucket_order']) }}

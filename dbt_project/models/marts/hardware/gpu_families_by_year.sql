@@ -2,4 +2,4 @@
 -- Apple M1, ...): the generations giving way to each other.
 {{ config(**yearly_incremental_config()) }}
 
-{{ period_breakdown(ref('int_user_quarter_hardware'), 'year', ['gpu_vendor', 'gpu_family']) }}
+{{ period_breakdown('year', ['gpu_vendor', 'gpu_family']) }}

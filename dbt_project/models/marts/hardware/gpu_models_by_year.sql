@@ -2,4 +2,4 @@
 -- and segment (laptop variants of a card are a segment of their own).
 {{ config(**yearly_incremental_config()) }}
 
-{{ period_breakdown(ref('int_user_quarter_hardware'), 'year', ['gpu_vendor', 'gpu_model', 'gpu_family', 'gpu_generation', 'gpu_segment']) }}
+{{ period_breakdown('year', ['gpu_vendor', 'gpu_model', 'gpu_family', 'gpu_generation', 'gpu_segment']) }}

@@ -2,4 +2,4 @@
 -- = no GPU found: CPU only, TPU / IPU, or not probed).
 {{ config(**yearly_incremental_config()) }}
 
-{{ period_breakdown(ref('int_user_quarter_hardware'), 'year', ['gpu_vendor']) }}
+{{ period_breakdown('year', ['gpu_vendor']) }}

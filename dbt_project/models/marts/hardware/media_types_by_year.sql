@@ -3,4 +3,4 @@
 -- and hours) may sum above 1.
 {{ config(**yearly_incremental_config()) }}
 
-{{ period_breakdown(ref('int_user_quarter_media_types'), 'year', ['media_type'], totals_from=ref('int_user_quarter_hardware')) }}
+{{ period_breakdown('year', ['media_type'], list_dimension=('media_type', 'media_types')) }}

@@ -11,7 +11,7 @@
 
 with loaded_quarters as (
     select distinct quarter_start
-    from {{ ref('int_user_quarter_import_coverage') }}
+    from {{ ref('fct_runs') }}
     -- The window, the quarter before it (the first one's previous) and the quarter after it.
     where quarter_start >= cast(cast('{{ w.start }}' as date) - interval 3 month as date)
       and quarter_start <= cast('{{ w.end }}' as date)
@@ -24,9 +24,9 @@ per_quarter as (
         category,
         is_known_library,
         count(distinct user_id) as active_users,
-        sum(runs) as runs,
+        count(*) as runs,
         sum(training_hours) as training_hours
-    from {{ ref('int_user_quarter_libraries') }}
+    from {{ ref('fct_run_libraries') }}
     where quarter_start in (select quarter_start from loaded_quarters)
     group by quarter_start, library, category, is_known_library
 ),

@@ -3,4 +3,4 @@
 -- Asia). Users without a known country, and anonymous runs, are under "unknown".
 {{ config(**quarterly_incremental_config()) }}
 
-{{ period_breakdown(ref('int_user_quarter_demographics'), 'quarter', ['country_code', 'country_name', 'region', 'subregion']) }}
+{{ period_breakdown('quarter', ['country_code', 'country_name', 'region', 'subregion'], users_from_dim_users=true) }}

@@ -1,5 +1,0 @@
--- Users, runs and training hours per quarter by where runs were computed: AWS, Google Cloud, Azure,
--- Colab, Kaggle or on-premises / other (a host-name heuristic: macros/hardware.sql).
-{{ config(**quarterly_incremental_config()) }}
-
-{{ period_breakdown(ref('int_user_quarter_hardware'), 'quarter', ['compute_location']) }}
