@@ -56,12 +56,6 @@ class SimulationSummary:
         return {"users": self.users, "runs": self.run_rows, "sweeps": self.sweeps, "artifacts": self.artifacts,
                 "code_blobs": self.code_blobs}
 
-    def as_dict(self) -> dict:
-        d = {k: getattr(self, k) for k in self.__dataclass_fields__}
-        d["landing"] = str(self.landing)
-        d["start"], d["end"] = self.start.isoformat(), self.end.isoformat()
-        return d
-
 
 # -- profiles ----------------------------------------------------------------------------------------
 def write_users(landing: Path, pop: Population, end_day: int) -> tuple[int, int]:

@@ -131,7 +131,7 @@ ANON_PER_MONTH = 1_500  # anonymous (no account) notebook users, active for a fe
 # regulars for years. This mix plus the per-user intensity (lognormal) makes runs per active user
 # heavy-tailed: the median user logs tens of runs a year, a few sweep-heavy users hundreds of
 # thousands.
-ENGAGEMENT = ("tryout", "project", "regular")
+# Each tuple below is indexed by engagement class: (tryout, project, regular).
 ENGAGEMENT_P = {  # by profession: hobbyists churn more, corporates stay
     "academic": (0.38, 0.37, 0.25),
     "corporate": (0.33, 0.37, 0.30),
@@ -234,7 +234,6 @@ COUNTRY_TABLE = np.array(
         [v[1] for v in _COUNTRY_TOP.values()] + list(_tail_w * 1.25),
     ]
 )
-ASIA = ("CN", "KR", "JP", "IN", "TW", "SG", "HK", "VN", "ID", "PK", "BD", "TH", "MY", "PH")
 COUNTRY_NULL_P = 0.03
 
 # Professions (academic, corporate, personal) of new sign-ups. All three grow in absolute terms
@@ -273,7 +272,6 @@ HEALTHCARE = 1
 # linearly, clipped). Torch rises and TensorFlow falls; academics use more Torch, corporates more
 # of everything else (TF, Keras, Lightning, JAX, boosted trees, sklearn). The talk calls the gap
 # slight; it is made wide enough to survive a 1/500 sample.
-STACKS = ("torch", "lightning", "tf_keras", "tf", "keras", "jax", "xgboost", "lightgbm", "catboost", "sklearn", "other")
 S_TORCH, S_LIGHTNING, S_TFKERAS, S_TF, S_KERAS, S_JAX, S_XGB, S_LGBM, S_CAT, S_SKLEARN, S_OTHER = range(11)
 STACK_KNOTS = [2020.0, 2022.0]
 STACK_TABLE = {
