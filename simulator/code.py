@@ -584,6 +584,30 @@ def render(v: Version) -> tuple[str, set[str]]:
     cfg = _config(v)
     st = v.style
     core, mods = _core_imports(v)
+    imports, aux, mods = _imports(v, core, mods)
+    header = _header(v)
+    helpers, lazy = _helpers(v)
+    body = _model_and_train(v, cfg, core, aux)
+    config = _config_lines(v, cfg)
+    main = _main(v, cfg, core)
+    if v.odd == ODD_PY2:
+        main = main + ["", "", "def report(epoch, loss):", '    print "epoch %d loss %.4f" % (epoch, loss)',
+                       "    for i in xrange(3):", "        print i"]
+    elif v.odd == ODD_SYNTAX:
+        main = main + ["", "", "def broken(x:", "    return x +"]
+    # functions with lazy imports run in about half the scripts: only then does the client see them
+    seen = mods | (lazy if (st >> 35) % 2 else set())
+    if v.notebook:
+        return _notebook(v, header, imports, config, helpers + body, main), seen
+    tail = ["", "", 'if __name__ == "__main__":', "    main()"]
+    lines = header + imports + config + helpers + body + main + tail
+    return "\n".join(lines) + "\n", seen
+
+
+def _imports(v: Version, core: list[str], mods: set[str]) -> tuple[list[str], dict[str, tuple[str, ...]], set[str]]:
+    """The import block (standard library, third-party, the stack's core, wandb, local and optional imports),
+    the auxiliary libraries' import lines, and the modules the client sees."""
+    st = v.style
     std = sorted({_pick(STDLIB, st, 3 * i) for i in range(2 + st % 5)} | {"import os", "import random"})
     if st % 6 == 0:
         std = ["import os, sys" if x == "import os" else x for x in std if x != "import sys"]
@@ -621,6 +645,13 @@ def render(v: Version) -> tuple[str, set[str]]:
             mods.add("tensorflow")  # installed: the client sees it (an import that is never used)
         elif name == "tensorflow":
             mods.discard("tensorflow")
+    imports = std + [""] + third + core + wandb_lines + ([""] + local if local else []) + optional
+    return imports, aux, mods
+
+
+def _header(v: Version) -> list[str]:
+    """The lines before the imports: a docstring, a comment, a shebang or nothing; sometimes a __future__ import."""
+    st = v.style
     header: list[str] = []
     hv = (st >> 30) % 4
     if hv == 0:
@@ -632,9 +663,11 @@ def render(v: Version) -> tuple[str, set[str]]:
     if (st >> 33) % 5 == 0:
         header.append("from __future__ import annotations")
         header.append("")
-    imports = std + [""] + third + core + wandb_lines + ([""] + local if local else []) + optional
-    helpers, lazy = _helpers(v)
-    body = _model_and_train(v, cfg, core, aux)
+    return header
+
+
+def _config_lines(v: Version, cfg: dict) -> list[str]:
+    """The OUT_DIR / SEED / CONFIG block, with a dropout entry or a changelog comment in some versions."""
     out_dir = f"{v.home}/{v.project}/checkpoints/v{int(v.vseed % 97)}" if not v.notebook else f"{v.home}/{v.project}/outputs"
     config = [
         "",
@@ -652,19 +685,7 @@ def render(v: Version) -> tuple[str, set[str]]:
         config.insert(-1, f'    "dropout": {cfg["dropout"]},')
     if v.vseed % 5 == 1:
         config.insert(2, f"# v{v.vseed % 50}: {_pick(('lower lr', 'bigger batch', 'try cosine schedule', 'fix data leak', 'more epochs', 'debug nan loss'), v.vseed, 7)}")
-    main = _main(v, cfg, core)
-    if v.odd == ODD_PY2:
-        main = main + ["", "", "def report(epoch, loss):", '    print "epoch %d loss %.4f" % (epoch, loss)',
-                       "    for i in xrange(3):", "        print i"]
-    elif v.odd == ODD_SYNTAX:
-        main = main + ["", "", "def broken(x:", "    return x +"]
-    # functions with lazy imports run in about half the scripts: only then does the client see them
-    seen = mods | (lazy if (st >> 35) % 2 else set())
-    if v.notebook:
-        return _notebook(v, header, imports, config, helpers + body, main), seen
-    tail = ["", "", 'if __name__ == "__main__":', "    main()"]
-    lines = header + imports + config + helpers + body + main + tail
-    return "\n".join(lines) + "\n", seen
+    return config
 
 
 def _cell(kind: str, lines: list[str]) -> dict:
