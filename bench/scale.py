@@ -32,8 +32,6 @@ sys.path.insert(0, str(ROOT))
 from stateofml.contract import landing_files  # noqa: E402
 from stateofml.quarters import Quarter  # noqa: E402
 
-# The simulator's scale 1.0 is the real size: ~31 M runs in a 2022 quarter.
-FULL_QUARTER_RUNS = 31_000_000
 COLUMNS = ["country_code", "active_users", "runs", "training_hours"]
 
 

@@ -344,19 +344,9 @@ class DayGenerator:
             seq = seq_base + np.arange(n, dtype=np.int64)
             seq_base += n
             run_id = base36(permute40((np.int64(d) << 28) | seq, seed ^ _RUN_KEY))
-            started = created + (brng.lognormal(np.log(2.5e6), 0.8, n)).astype(np.int64)
-            state = np.searchsorted(np.cumsum(STATE_P), brng.random(n), side="right").clip(0, 4)
-            runtime = rt_median[ix] * ud_noise[ix] * brng.lognormal(0.0, RUNTIME_SIGMA, n)
-            runtime = np.where(state == 1, runtime * brng.uniform(0.002, 0.3, n), runtime)  # failed early
-            runtime = np.where(state == 2, runtime * brng.uniform(0.01, 0.6, n), runtime)  # crashed
-            runtime = np.where(state == 3, runtime * brng.uniform(0.05, 1.0, n), runtime)  # killed
-            runtime = np.clip(runtime, 1.0, 30 * 86400.0)
-            whole = brng.random(n) < 0.95  # `_wandb.runtime` is whole seconds; `_runtime` is not
-            runtime = np.where(whole, np.round(runtime), np.round(runtime, 3))
+            started, state, runtime, updated = _run_outcomes(brng, created, rt_median[ix] * ud_noise[ix])
             running = state == 4
             runtime_us = (runtime * 1e6).astype(np.int64)
-            updated = np.where(running, started + (brng.uniform(60, 3600, n) * 1e6).astype(np.int64),
-                               started + runtime_us + (brng.uniform(1, 20, n) * 1e6).astype(np.int64))
             in_sweep = u.sweep_day[ix] & (brng.random(n) < IN_SWEEP_P)
             sw_seq = u.sweep_base[ix] + (brng.random(n) * np.maximum(u.n_sweeps[ix], 1)).astype(np.int64)
             np.minimum.at(u.sweep_first, sw_seq[in_sweep], created[in_sweep])
@@ -383,35 +373,17 @@ class DayGenerator:
                 if not name.startswith("_"):
                     cols[name] = col.take(take)
             table = pa.table(cols).select(ENTITIES["runs"].schema.names)
-            # an older, still-running version of a few runs was exported too: newest updated_at wins
-            dup = np.flatnonzero((state == 0) & (brng.random(n) < DUPLICATE_P))
-            if len(dup):
-                mid = started[dup] + (runtime_us[dup] * brng.uniform(0.1, 0.9, len(dup))).astype(np.int64)
-                old = table.take(pa.array(dup))
-                for name, col in (("state", pa.array(["running"] * len(dup), pa.string())),
-                                  ("runtime_seconds", pa.nulls(len(dup), pa.float64())),
-                                  ("updated_at", pa.array(day_us + mid).cast(TS))):
-                    old = old.set_column(old.schema.get_field_index(name), name, col)
-                table = pa.concat_tables([table, old])
+            table = _with_older_versions(brng, table, state, started, runtime_us, day_us)
             written["runs"].append(write_parquet(self.landing, "runs", u.day, table, name=f"sim-{b:03d}.parquet").name)
             res.runs += n
             res.run_rows += table.num_rows
             del table
 
             # artifacts logged by these runs (models, datasets, tables...)
-            art_run = np.repeat(np.arange(n), brng.poisson(ARTIFACTS_PER_RUN, n))
-            m = len(art_run)
-            if m:
-                a_type = np.searchsorted(np.cumsum(ARTIFACT_TYPE_P), brng.random(m), side="right").clip(0, len(ARTIFACT_TYPES) - 1)
-                frac = brng.random(m)
-                rt_us = np.where(running[art_run], 600_000_000, runtime_us[art_run])
-                a_created = np.minimum(started[art_run] + (frac * rt_us).astype(np.int64), DAY_US - 1)
-                a_seq = art_base + np.arange(m, dtype=np.int64)
-                art_base += m
-                art = pa.array(art_run)
-                art_tables.append(_artifacts_table(
-                    d, seed, a_seq, cols["user_id"].take(art), run_id.take(art), cols["project"].take(art), a_type,
-                    day_us + a_created, (ARTIFACT_SIZE_MEDIAN[a_type] * brng.lognormal(0, 1.5, m)).astype(np.int64)))
+            arts = _run_artifacts(brng, d, seed, art_base, day_us, started, runtime_us, running, cols, run_id)
+            if arts is not None:
+                art_base += arts.num_rows
+                art_tables.append(arts)
         res.artifacts = art_base  # provisional: artifact-only users continue the numbering
         return art_tables
 
@@ -559,3 +531,57 @@ def _sweeps_table(ids, user_id, project, created_us, rng) -> pa.Table:
         "method": pa.array(np.asarray(SWEEP_METHODS, dtype=object)[method].tolist(), pa.string()),
         "updated_at": created,
     })
+
+
+def _run_outcomes(brng: np.random.Generator, created: np.ndarray, median_runtime: np.ndarray):
+    """Start (after creation), final state, runtime in seconds (cut short by failures, crashes and
+    kills; none yet for running runs) and last update of each run, in microseconds of the day."""
+    n = len(created)
+    started = created + (brng.lognormal(np.log(2.5e6), 0.8, n)).astype(np.int64)
+    state = np.searchsorted(np.cumsum(STATE_P), brng.random(n), side="right").clip(0, 4)
+    runtime = median_runtime * brng.lognormal(0.0, RUNTIME_SIGMA, n)
+    runtime = np.where(state == 1, runtime * brng.uniform(0.002, 0.3, n), runtime)  # failed early
+    runtime = np.where(state == 2, runtime * brng.uniform(0.01, 0.6, n), runtime)  # crashed
+    runtime = np.where(state == 3, runtime * brng.uniform(0.05, 1.0, n), runtime)  # killed
+    runtime = np.clip(runtime, 1.0, 30 * 86400.0)
+    whole = brng.random(n) < 0.95  # `_wandb.runtime` is whole seconds; `_runtime` is not
+    runtime = np.where(whole, np.round(runtime), np.round(runtime, 3))
+    running = state == 4
+    runtime_us = (runtime * 1e6).astype(np.int64)
+    updated = np.where(running, started + (brng.uniform(60, 3600, n) * 1e6).astype(np.int64),
+                       started + runtime_us + (brng.uniform(1, 20, n) * 1e6).astype(np.int64))
+    return started, state, runtime, updated
+
+
+def _with_older_versions(brng: np.random.Generator, table: pa.Table, state: np.ndarray, started: np.ndarray,
+                         runtime_us: np.ndarray, day_us: int) -> pa.Table:
+    """An older, still-running version of a few finished runs was exported too: newest updated_at wins."""
+    dup = np.flatnonzero((state == 0) & (brng.random(len(state)) < DUPLICATE_P))
+    if not len(dup):
+        return table
+    mid = started[dup] + (runtime_us[dup] * brng.uniform(0.1, 0.9, len(dup))).astype(np.int64)
+    old = table.take(pa.array(dup))
+    for name, col in (("state", pa.array(["running"] * len(dup), pa.string())),
+                      ("runtime_seconds", pa.nulls(len(dup), pa.float64())),
+                      ("updated_at", pa.array(day_us + mid).cast(TS))):
+        old = old.set_column(old.schema.get_field_index(name), name, col)
+    return pa.concat_tables([table, old])
+
+
+def _run_artifacts(brng: np.random.Generator, d: int, seed: int, art_base: int, day_us: int, started: np.ndarray,
+                   runtime_us: np.ndarray, running: np.ndarray, cols: dict, run_id: pa.Array) -> pa.Table | None:
+    """Artifacts logged by a batch of runs during their runtime, numbered from ``art_base`` (None: no artifact)."""
+    n = len(started)
+    art_run = np.repeat(np.arange(n), brng.poisson(ARTIFACTS_PER_RUN, n))
+    m = len(art_run)
+    if not m:
+        return None
+    a_type = np.searchsorted(np.cumsum(ARTIFACT_TYPE_P), brng.random(m), side="right").clip(0, len(ARTIFACT_TYPES) - 1)
+    frac = brng.random(m)
+    rt_us = np.where(running[art_run], 600_000_000, runtime_us[art_run])
+    a_created = np.minimum(started[art_run] + (frac * rt_us).astype(np.int64), DAY_US - 1)
+    a_seq = art_base + np.arange(m, dtype=np.int64)
+    art = pa.array(art_run)
+    return _artifacts_table(
+        d, seed, a_seq, cols["user_id"].take(art), run_id.take(art), cols["project"].take(art), a_type,
+        day_us + a_created, (ARTIFACT_SIZE_MEDIAN[a_type] * brng.lognormal(0, 1.5, m)).astype(np.int64))

@@ -255,158 +255,215 @@ def _hf_build(lines: tuple[str, ...]) -> list[str]:
 
 
 def _model_and_train(v: Version, cfg: dict, core: list[str], aux: dict[str, tuple[str, ...]]) -> list[str]:
-    s, t, libs = v.stack, v.task, set(v.libs)
-    out: list[str] = []
+    """The model and its training code, in the idiom of the script's stack."""
+    s = v.stack
     if s in (S_TORCH, S_LIGHTNING):
-        if "transformers" in libs and t in HF_MODELS:
-            out += [
-                "",
-                f'MODEL_NAME = "{_pick(HF_MODELS[t], v.style, 3)}"',
-                "",
-                "",
-                "def build_model(num_labels: int = 2):",
-                *_hf_build(aux.get("transformers", ())),
-                "    return tokenizer, model",
-            ]
-        elif "timm" in libs:
-            out += ["", "", "def build_model(num_classes: int):",
-                    f'    return timm.create_model("{_pick(TIMM_MODELS, v.vseed)}", pretrained=True, num_classes=num_classes)']
-        elif "diffusers" in libs:
-            out += ["", "", "def build_model(image_size: int = 64):",
-                    "    model = UNet2DModel(sample_size=image_size, in_channels=3, out_channels=3, layers_per_block=2,",
-                    f"                        block_out_channels=({cfg['width']}, {cfg['width']}, {cfg['width'] * 2}, {cfg['width'] * 2}))",
-                    "    scheduler = DDPMScheduler(num_train_timesteps=1000)",
-                    "    return model, scheduler"]
-        else:
-            w = cfg["width"]
-            out += ["", "", "class Net(nn.Module):", f"    def __init__(self, num_classes: int = {cfg['classes']}):",
-                    "        super().__init__()"]
-            if t in (T_NLP, T_TS, T_AUDIO):
-                out += [f"        self.embed = nn.Embedding({cfg['vocab']}, {w})",
-                        f"        self.rnn = nn.LSTM({w}, {w}, num_layers={cfg['layers']}, batch_first=True, dropout={cfg['dropout']})",
-                        f"        self.head = nn.Linear({w}, num_classes)", "", "    def forward(self, x):",
-                        "        out, _ = self.rnn(self.embed(x))", "        return self.head(out[:, -1])"]
-            elif t == T_GRAPH and "torch_geometric" in libs:
-                out += [f"        self.conv1 = GCNConv({cfg['vocab'] % 1500 + 100}, {w})",
-                        f"        self.conv2 = GCNConv({w}, num_classes)", "", "    def forward(self, x, edge_index):",
-                        "        x = F.relu(self.conv1(x, edge_index))" if "import torch.nn.functional as F" in core else "        x = self.conv1(x, edge_index).relu()",
-                        "        return self.conv2(x, edge_index)"]
-            else:
-                out += ["        self.features = nn.Sequential(",
-                        f"            nn.Conv2d(3, {w}, kernel_size=3, padding=1),", f"            nn.BatchNorm2d({w}),",
-                        "            nn.ReLU(inplace=True),", "            nn.MaxPool2d(2),",
-                        f"            nn.Conv2d({w}, {w * 2}, kernel_size=3, padding=1),", "            nn.ReLU(inplace=True),",
-                        "            nn.AdaptiveAvgPool2d(1),", "        )", f"        self.classifier = nn.Linear({w * 2}, num_classes)",
-                        f"        self.dropout = nn.Dropout({cfg['dropout']})", "", "    def forward(self, x):"]
-                if "einops" in libs:
-                    out += ["        x = self.features(x)", '        x = rearrange(x, "b c h w -> b (c h w)")']
-                else:
-                    out += ["        x = self.features(x).flatten(1)"]
-                out += ["        return self.classifier(self.dropout(x))"]
-        if s == S_LIGHTNING:
-            base = "L.LightningModule" if "import lightning as L" in core else "pl.LightningModule"
-            out += ["", "", f"class LitModel({base}):", "    def __init__(self, lr: float):", "        super().__init__()",
-                    "        self.save_hyperparameters()",
-                    "        self.model = Net()" if not ({"timm", "transformers", "diffusers"} & libs) else f"        self.model = build_model({cfg['classes']})",
-                    "", "    def training_step(self, batch, batch_idx):", "        x, y = batch",
-                    "        loss = nn.functional.cross_entropy(self.model(x), y)", '        self.log("train/loss", loss)',
-                    "        return loss", "", "    def validation_step(self, batch, batch_idx):", "        x, y = batch",
-                    "        logits = self.model(x)", '        self.log("val/acc", (logits.argmax(-1) == y).float().mean(), prog_bar=True)',
-                    "", "    def configure_optimizers(self):",
-                    f"        return torch.optim.{_pick(('AdamW', 'Adam', 'SGD'), v.style, 4)}(self.parameters(), lr=self.hparams.lr)"]
-        else:
-            acc = "accelerate" in libs
-            out += ["", "", "def train_one_epoch(model, loader, optimizer, device" + (", accelerator" if acc else "") + "):",
-                    "    model.train()", "    running = 0.0", "    for step, (x, y) in enumerate(loader):"]
-            if not acc:
-                out += ["        x, y = x.to(device), y.to(device)"]
-            out += ["        optimizer.zero_grad()", "        loss = nn.functional.cross_entropy(model(x), y)",
-                    "        accelerator.backward(loss)" if acc else "        loss.backward()",
-                    "        optimizer.step()", "        running += loss.item()",
-                    f"        if step % {cfg['log_every']} == 0:", '            wandb.log({"train/loss": loss.item(), "step": step})',
-                    "    return running / max(len(loader), 1)", "", "", "@torch.no_grad()", "def validate(model, loader, device):",
-                    "    model.eval()", "    correct = total = 0", "    for x, y in loader:", "        x, y = x.to(device), y.to(device)",
-                    "        pred = model(x).argmax(dim=-1)", "        correct += (pred == y).sum().item()", "        total += y.numel()",
-                    "    return correct / max(total, 1)"]
-    elif s in (S_TFKERAS, S_KERAS):
-        pre = "keras." if any("from tensorflow import keras" in x or x == "import keras" for x in core) else ""
-        lay = "layers." if any("import layers" in x for x in core) else ""
-        seq = f"{pre}Sequential" if pre else "Sequential"
-        if not pre and not any("Sequential" in x for x in core):
-            seq = "tf.keras.Sequential"
-            lay = "tf.keras.layers."
+        train = _lightning_module(v, cfg, core) if s == S_LIGHTNING else _torch_loop(v, cfg)
+        return _torch_model(v, cfg, core, aux) + train
+    if s in (S_TFKERAS, S_KERAS):
+        return _keras_model(v, cfg, core)
+    if s == S_TF:
+        return _tf_module()
+    if s == S_JAX:
+        return _jax_train_step(cfg, core)
+    if s in (S_XGB, S_LGBM, S_CAT, S_SKLEARN):
+        return _tabular_fit(v, cfg, core)
+    return _other_code(v, cfg, aux)
+
+
+def _torch_model(v: Version, cfg: dict, core: list[str], aux: dict[str, tuple[str, ...]]) -> list[str]:
+    """PyTorch: a Hugging Face, timm or diffusers model, or a small `nn.Module` suited to the task."""
+    t, libs = v.task, set(v.libs)
+    out: list[str] = []
+    if "transformers" in libs and t in HF_MODELS:
+        out += [
+            "",
+            f'MODEL_NAME = "{_pick(HF_MODELS[t], v.style, 3)}"',
+            "",
+            "",
+            "def build_model(num_labels: int = 2):",
+            *_hf_build(aux.get("transformers", ())),
+            "    return tokenizer, model",
+        ]
+    elif "timm" in libs:
+        out += ["", "", "def build_model(num_classes: int):",
+                f'    return timm.create_model("{_pick(TIMM_MODELS, v.vseed)}", pretrained=True, num_classes=num_classes)']
+    elif "diffusers" in libs:
+        out += ["", "", "def build_model(image_size: int = 64):",
+                "    model = UNet2DModel(sample_size=image_size, in_channels=3, out_channels=3, layers_per_block=2,",
+                f"                        block_out_channels=({cfg['width']}, {cfg['width']}, {cfg['width'] * 2}, {cfg['width'] * 2}))",
+                "    scheduler = DDPMScheduler(num_train_timesteps=1000)",
+                "    return model, scheduler"]
+    else:
         w = cfg["width"]
-        out += ["", "", "def build_model(input_shape, num_classes):", f"    model = {seq}(["]
+        out += ["", "", "class Net(nn.Module):", f"    def __init__(self, num_classes: int = {cfg['classes']}):",
+                "        super().__init__()"]
         if t in (T_NLP, T_TS, T_AUDIO):
-            out += [f"        {lay}Embedding({cfg['vocab']}, {w}),", f"        {lay}LSTM({w}),"]
+            out += [f"        self.embed = nn.Embedding({cfg['vocab']}, {w})",
+                    f"        self.rnn = nn.LSTM({w}, {w}, num_layers={cfg['layers']}, batch_first=True, dropout={cfg['dropout']})",
+                    f"        self.head = nn.Linear({w}, num_classes)", "", "    def forward(self, x):",
+                    "        out, _ = self.rnn(self.embed(x))", "        return self.head(out[:, -1])"]
+        elif t == T_GRAPH and "torch_geometric" in libs:
+            out += [f"        self.conv1 = GCNConv({cfg['vocab'] % 1500 + 100}, {w})",
+                    f"        self.conv2 = GCNConv({w}, num_classes)", "", "    def forward(self, x, edge_index):",
+                    "        x = F.relu(self.conv1(x, edge_index))" if "import torch.nn.functional as F" in core else "        x = self.conv1(x, edge_index).relu()",
+                    "        return self.conv2(x, edge_index)"]
         else:
-            out += [f"        {lay}Conv2D({w}, 3, activation='relu', input_shape=input_shape),", f"        {lay}MaxPooling2D(),",
-                    f"        {lay}Flatten(),"]
-        out += [f"        {lay}Dense({w * 2}, activation='relu'),", f"        {lay}Dropout({cfg['dropout']}),",
-                f"        {lay}Dense(num_classes, activation='softmax'),", "    ])",
-                f"    model.compile(optimizer={pre or 'tf.keras.'}optimizers.Adam(learning_rate={cfg['lr']}),"
-                if pre or s == S_TFKERAS else "    model.compile(optimizer='adam',",
-                "                  loss='sparse_categorical_crossentropy', metrics=['accuracy'])", "    return model"]
-    elif s == S_TF:
-        out += ["", "", "class MLP(tf.Module):", "    def __init__(self, sizes):", "        super().__init__()",
-                "        self.ws = [tf.Variable(tf.random.normal([a, b]) * 0.01) for a, b in zip(sizes[:-1], sizes[1:])]", "",
-                "    def __call__(self, x):", "        for w in self.ws[:-1]:", "            x = tf.nn.relu(x @ w)", "        return x @ self.ws[-1]",
-                "", "", "@tf.function", "def train_step(model, optimizer, x, y):", "    with tf.GradientTape() as tape:",
-                "        loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=model(x)))",
-                "    grads = tape.gradient(loss, model.trainable_variables)",
-                "    optimizer.apply_gradients(zip(grads, model.trainable_variables))", "    return loss"]
-    elif s == S_JAX:
-        if "import flax.linen as nn" in core:
-            out += ["", "", "class CNN(nn.Module):", "    @nn.compact", "    def __call__(self, x):",
-                    f"        x = nn.Conv(features={cfg['width']}, kernel_size=(3, 3))(x)", "        x = nn.relu(x)",
-                    "        x = x.reshape((x.shape[0], -1))", f"        return nn.Dense(features={cfg['classes']})(x)"]
-        out += ["", "", "@jax.jit", "def train_step(state, batch):", "    def loss_fn(params):",
-                '        logits = state.apply_fn({"params": params}, batch["image"])',
-                '        return optax.softmax_cross_entropy_with_integer_labels(logits, batch["label"]).mean()',
-                "    loss, grads = jax.value_and_grad(loss_fn)(state.params)", "    return state.apply_gradients(grads=grads), loss"]
-    elif s in (S_XGB, S_LGBM, S_CAT, S_SKLEARN):
-        data = _pick(DATASETS[T_TABULAR if t != T_TS else T_TS], v.style, 2)
-        out += ["", "", "def load_data():",
-                f'    df = pd.read_csv("{data}")' if not data.endswith(".parquet") else f'    df = pd.read_parquet("{data}")',
-                f'    y = df.pop("{_pick(("target", "label", "Survived", "SalePrice", "is_fraud", "churn"), v.style, 6)}")',
-                "    return train_test_split(df, y, test_size=0.2, random_state=SEED)" if s != S_LGBM else "    return df, y"]
-        if s == S_XGB:
-            if any(x.startswith("import xgboost as xgb") for x in core):
-                out += ["", "", "def fit(X_tr, X_va, y_tr, y_va):",
-                        "    dtrain, dvalid = xgb.DMatrix(X_tr, label=y_tr), xgb.DMatrix(X_va, label=y_va)",
-                        f'    params = {{"max_depth": {cfg["depth"]}, "eta": {cfg["lr"]}, "objective": "binary:logistic", "eval_metric": "auc"}}',
-                        f"    return xgb.train(params, dtrain, num_boost_round={cfg['rounds']}, evals=[(dvalid, \"valid\")],",
-                        "                     callbacks=[WandbCallback()])"]
+            out += ["        self.features = nn.Sequential(",
+                    f"            nn.Conv2d(3, {w}, kernel_size=3, padding=1),", f"            nn.BatchNorm2d({w}),",
+                    "            nn.ReLU(inplace=True),", "            nn.MaxPool2d(2),",
+                    f"            nn.Conv2d({w}, {w * 2}, kernel_size=3, padding=1),", "            nn.ReLU(inplace=True),",
+                    "            nn.AdaptiveAvgPool2d(1),", "        )", f"        self.classifier = nn.Linear({w * 2}, num_classes)",
+                    f"        self.dropout = nn.Dropout({cfg['dropout']})", "", "    def forward(self, x):"]
+            if "einops" in libs:
+                out += ["        x = self.features(x)", '        x = rearrange(x, "b c h w -> b (c h w)")']
             else:
-                out += ["", "", "def fit(X_tr, X_va, y_tr, y_va):",
-                        f"    model = XGBClassifier(n_estimators={cfg['rounds']}, max_depth={cfg['depth']}, learning_rate={cfg['lr']})",
-                        "    model.fit(X_tr, y_tr, eval_set=[(X_va, y_va)], verbose=False)", "    return model"]
-        elif s == S_LGBM:
-            out += ["", "", "def fit(X, y):", f'    params = {{"objective": "binary", "learning_rate": {cfg["lr"]}, "num_leaves": {cfg["depth"] * 8}}}',
-                    "    scores = []", f"    for fold, (tr, va) in enumerate(KFold({cfg['layers'] + 3}, shuffle=True, random_state=SEED).split(X)):",
-                    "        dtr, dva = lgb.Dataset(X.iloc[tr], y.iloc[tr]), lgb.Dataset(X.iloc[va], y.iloc[va])",
-                    f"        booster = lgb.train(params, dtr, num_boost_round={cfg['rounds']}, valid_sets=[dva], callbacks=[wandb_callback()])",
-                    "        scores.append(booster.best_score)", "    return scores"]
-        elif s == S_CAT:
+                out += ["        x = self.features(x).flatten(1)"]
+            out += ["        return self.classifier(self.dropout(x))"]
+    return out
+
+
+def _lightning_module(v: Version, cfg: dict, core: list[str]) -> list[str]:
+    """Lightning: a LightningModule around the model."""
+    libs = set(v.libs)
+    out: list[str] = []
+    base = "L.LightningModule" if "import lightning as L" in core else "pl.LightningModule"
+    out += ["", "", f"class LitModel({base}):", "    def __init__(self, lr: float):", "        super().__init__()",
+            "        self.save_hyperparameters()",
+            "        self.model = Net()" if not ({"timm", "transformers", "diffusers"} & libs) else f"        self.model = build_model({cfg['classes']})",
+            "", "    def training_step(self, batch, batch_idx):", "        x, y = batch",
+            "        loss = nn.functional.cross_entropy(self.model(x), y)", '        self.log("train/loss", loss)',
+            "        return loss", "", "    def validation_step(self, batch, batch_idx):", "        x, y = batch",
+            "        logits = self.model(x)", '        self.log("val/acc", (logits.argmax(-1) == y).float().mean(), prog_bar=True)',
+            "", "    def configure_optimizers(self):",
+            f"        return torch.optim.{_pick(('AdamW', 'Adam', 'SGD'), v.style, 4)}(self.parameters(), lr=self.hparams.lr)"]
+    return out
+
+
+def _torch_loop(v: Version, cfg: dict) -> list[str]:
+    """Plain PyTorch (or Accelerate): a hand-written training epoch and validation."""
+    libs = set(v.libs)
+    out: list[str] = []
+    acc = "accelerate" in libs
+    out += ["", "", "def train_one_epoch(model, loader, optimizer, device" + (", accelerator" if acc else "") + "):",
+            "    model.train()", "    running = 0.0", "    for step, (x, y) in enumerate(loader):"]
+    if not acc:
+        out += ["        x, y = x.to(device), y.to(device)"]
+    out += ["        optimizer.zero_grad()", "        loss = nn.functional.cross_entropy(model(x), y)",
+            "        accelerator.backward(loss)" if acc else "        loss.backward()",
+            "        optimizer.step()", "        running += loss.item()",
+            f"        if step % {cfg['log_every']} == 0:", '            wandb.log({"train/loss": loss.item(), "step": step})',
+            "    return running / max(len(loader), 1)", "", "", "@torch.no_grad()", "def validate(model, loader, device):",
+            "    model.eval()", "    correct = total = 0", "    for x, y in loader:", "        x, y = x.to(device), y.to(device)",
+            "        pred = model(x).argmax(dim=-1)", "        correct += (pred == y).sum().item()", "        total += y.numel()",
+            "    return correct / max(total, 1)"]
+    return out
+
+
+def _keras_model(v: Version, cfg: dict, core: list[str]) -> list[str]:
+    """Keras (standalone or tf.keras): a Sequential model, compiled."""
+    s, t = v.stack, v.task
+    out: list[str] = []
+    pre = "keras." if any("from tensorflow import keras" in x or x == "import keras" for x in core) else ""
+    lay = "layers." if any("import layers" in x for x in core) else ""
+    seq = f"{pre}Sequential" if pre else "Sequential"
+    if not pre and not any("Sequential" in x for x in core):
+        seq = "tf.keras.Sequential"
+        lay = "tf.keras.layers."
+    w = cfg["width"]
+    out += ["", "", "def build_model(input_shape, num_classes):", f"    model = {seq}(["]
+    if t in (T_NLP, T_TS, T_AUDIO):
+        out += [f"        {lay}Embedding({cfg['vocab']}, {w}),", f"        {lay}LSTM({w}),"]
+    else:
+        out += [f"        {lay}Conv2D({w}, 3, activation='relu', input_shape=input_shape),", f"        {lay}MaxPooling2D(),",
+                f"        {lay}Flatten(),"]
+    out += [f"        {lay}Dense({w * 2}, activation='relu'),", f"        {lay}Dropout({cfg['dropout']}),",
+            f"        {lay}Dense(num_classes, activation='softmax'),", "    ])",
+            f"    model.compile(optimizer={pre or 'tf.keras.'}optimizers.Adam(learning_rate={cfg['lr']}),"
+            if pre or s == S_TFKERAS else "    model.compile(optimizer='adam',",
+            "                  loss='sparse_categorical_crossentropy', metrics=['accuracy'])", "    return model"]
+    return out
+
+
+def _tf_module() -> list[str]:
+    """Low-level TensorFlow: a tf.Module and a tf.function training step."""
+    out: list[str] = []
+    out += ["", "", "class MLP(tf.Module):", "    def __init__(self, sizes):", "        super().__init__()",
+            "        self.ws = [tf.Variable(tf.random.normal([a, b]) * 0.01) for a, b in zip(sizes[:-1], sizes[1:])]", "",
+            "    def __call__(self, x):", "        for w in self.ws[:-1]:", "            x = tf.nn.relu(x @ w)", "        return x @ self.ws[-1]",
+            "", "", "@tf.function", "def train_step(model, optimizer, x, y):", "    with tf.GradientTape() as tape:",
+            "        loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=model(x)))",
+            "    grads = tape.gradient(loss, model.trainable_variables)",
+            "    optimizer.apply_gradients(zip(grads, model.trainable_variables))", "    return loss"]
+    return out
+
+
+def _jax_train_step(cfg: dict, core: list[str]) -> list[str]:
+    """JAX: a Flax model (when imported) and a jitted training step."""
+    out: list[str] = []
+    if "import flax.linen as nn" in core:
+        out += ["", "", "class CNN(nn.Module):", "    @nn.compact", "    def __call__(self, x):",
+                f"        x = nn.Conv(features={cfg['width']}, kernel_size=(3, 3))(x)", "        x = nn.relu(x)",
+                "        x = x.reshape((x.shape[0], -1))", f"        return nn.Dense(features={cfg['classes']})(x)"]
+    out += ["", "", "@jax.jit", "def train_step(state, batch):", "    def loss_fn(params):",
+            '        logits = state.apply_fn({"params": params}, batch["image"])',
+            '        return optax.softmax_cross_entropy_with_integer_labels(logits, batch["label"]).mean()',
+            "    loss, grads = jax.value_and_grad(loss_fn)(state.params)", "    return state.apply_gradients(grads=grads), loss"]
+    return out
+
+
+def _tabular_fit(v: Version, cfg: dict, core: list[str]) -> list[str]:
+    """Boosted trees and scikit-learn: load a table, fit."""
+    s, t = v.stack, v.task
+    out: list[str] = []
+    data = _pick(DATASETS[T_TABULAR if t != T_TS else T_TS], v.style, 2)
+    out += ["", "", "def load_data():",
+            f'    df = pd.read_csv("{data}")' if not data.endswith(".parquet") else f'    df = pd.read_parquet("{data}")',
+            f'    y = df.pop("{_pick(("target", "label", "Survived", "SalePrice", "is_fraud", "churn"), v.style, 6)}")',
+            "    return train_test_split(df, y, test_size=0.2, random_state=SEED)" if s != S_LGBM else "    return df, y"]
+    if s == S_XGB:
+        if any(x.startswith("import xgboost as xgb") for x in core):
             out += ["", "", "def fit(X_tr, X_va, y_tr, y_va):",
-                    f"    model = CatBoostClassifier(iterations={cfg['rounds']}, depth={cfg['depth']}, learning_rate={cfg['lr']}, verbose=0)",
-                    "    model.fit(Pool(X_tr, y_tr), eval_set=Pool(X_va, y_va))", "    return model"]
+                    "    dtrain, dvalid = xgb.DMatrix(X_tr, label=y_tr), xgb.DMatrix(X_va, label=y_va)",
+                    f'    params = {{"max_depth": {cfg["depth"]}, "eta": {cfg["lr"]}, "objective": "binary:logistic", "eval_metric": "auc"}}',
+                    f"    return xgb.train(params, dtrain, num_boost_round={cfg['rounds']}, evals=[(dvalid, \"valid\")],",
+                    "                     callbacks=[WandbCallback()])"]
         else:
-            est = core[0].split()[-1]
-            out += ["", "", "def fit(X_tr, X_va, y_tr, y_va):", f"    model = {est}()", "    model.fit(X_tr, y_tr)",
-                    "    wandb.log({\"val/score\": model.score(X_va, y_va)})", "    return model"]
-    else:  # other: RL or plain numpy
-        if t == T_RL and ("stable_baselines3" in libs or "gym" in libs):
-            env = _pick(DATASETS[T_RL], v.style, 2)
-            out += ["", "", "def make_env():", f'    return gym.make("{env}")' if "gym" in libs else f'    return "{env}"']
-            if "stable_baselines3" in libs:
-                algo = "PPO" if "PPO" in " ".join(aux["stable_baselines3"]) else "DQN"
-                out += ["", "", "def fit(total_timesteps: int):",
-                        f'    model = {algo}("MlpPolicy", make_env(), learning_rate={cfg["lr"]}, verbose=1)',
-                        "    model.learn(total_timesteps=total_timesteps)", "    return model"]
-        else:
-            out += ["", "", "def simulate(n: int, rng):", "    x = rng.normal(size=(n, 8))",
-                    f"    w = rng.normal(size=8) * {cfg['dropout']}", "    return x @ w + rng.normal(size=n) * 0.1"]
+            out += ["", "", "def fit(X_tr, X_va, y_tr, y_va):",
+                    f"    model = XGBClassifier(n_estimators={cfg['rounds']}, max_depth={cfg['depth']}, learning_rate={cfg['lr']})",
+                    "    model.fit(X_tr, y_tr, eval_set=[(X_va, y_va)], verbose=False)", "    return model"]
+    elif s == S_LGBM:
+        out += ["", "", "def fit(X, y):", f'    params = {{"objective": "binary", "learning_rate": {cfg["lr"]}, "num_leaves": {cfg["depth"] * 8}}}',
+                "    scores = []", f"    for fold, (tr, va) in enumerate(KFold({cfg['layers'] + 3}, shuffle=True, random_state=SEED).split(X)):",
+                "        dtr, dva = lgb.Dataset(X.iloc[tr], y.iloc[tr]), lgb.Dataset(X.iloc[va], y.iloc[va])",
+                f"        booster = lgb.train(params, dtr, num_boost_round={cfg['rounds']}, valid_sets=[dva], callbacks=[wandb_callback()])",
+                "        scores.append(booster.best_score)", "    return scores"]
+    elif s == S_CAT:
+        out += ["", "", "def fit(X_tr, X_va, y_tr, y_va):",
+                f"    model = CatBoostClassifier(iterations={cfg['rounds']}, depth={cfg['depth']}, learning_rate={cfg['lr']}, verbose=0)",
+                "    model.fit(Pool(X_tr, y_tr), eval_set=Pool(X_va, y_va))", "    return model"]
+    else:
+        est = core[0].split()[-1]
+        out += ["", "", "def fit(X_tr, X_va, y_tr, y_va):", f"    model = {est}()", "    model.fit(X_tr, y_tr)",
+                "    wandb.log({\"val/score\": model.score(X_va, y_va)})", "    return model"]
+    return out
+
+
+def _other_code(v: Version, cfg: dict, aux: dict[str, tuple[str, ...]]) -> list[str]:
+    """Other stacks: reinforcement learning with gym / Stable-Baselines3, or plain NumPy."""
+    t, libs = v.task, set(v.libs)
+    out: list[str] = []
+    if t == T_RL and ("stable_baselines3" in libs or "gym" in libs):
+        env = _pick(DATASETS[T_RL], v.style, 2)
+        out += ["", "", "def make_env():", f'    return gym.make("{env}")' if "gym" in libs else f'    return "{env}"']
+        if "stable_baselines3" in libs:
+            algo = "PPO" if "PPO" in " ".join(aux["stable_baselines3"]) else "DQN"
+            out += ["", "", "def fit(total_timesteps: int):",
+                    f'    model = {algo}("MlpPolicy", make_env(), learning_rate={cfg["lr"]}, verbose=1)',
+                    "    model.learn(total_timesteps=total_timesteps)", "    return model"]
+    else:
+        out += ["", "", "def simulate(n: int, rng):", "    x = rng.normal(size=(n, 8))",
+                f"    w = rng.normal(size=8) * {cfg['dropout']}", "    return x @ w + rng.normal(size=n) * 0.1"]
     return out
 
 
@@ -527,6 +584,30 @@ def render(v: Version) -> tuple[str, set[str]]:
     cfg = _config(v)
     st = v.style
     core, mods = _core_imports(v)
+    imports, aux, mods = _imports(v, core, mods)
+    header = _header(v)
+    helpers, lazy = _helpers(v)
+    body = _model_and_train(v, cfg, core, aux)
+    config = _config_lines(v, cfg)
+    main = _main(v, cfg, core)
+    if v.odd == ODD_PY2:
+        main = main + ["", "", "def report(epoch, loss):", '    print "epoch %d loss %.4f" % (epoch, loss)',
+                       "    for i in xrange(3):", "        print i"]
+    elif v.odd == ODD_SYNTAX:
+        main = main + ["", "", "def broken(x:", "    return x +"]
+    # functions with lazy imports run in about half the scripts: only then does the client see them
+    seen = mods | (lazy if (st >> 35) % 2 else set())
+    if v.notebook:
+        return _notebook(v, header, imports, config, helpers + body, main), seen
+    tail = ["", "", 'if __name__ == "__main__":', "    main()"]
+    lines = header + imports + config + helpers + body + main + tail
+    return "\n".join(lines) + "\n", seen
+
+
+def _imports(v: Version, core: list[str], mods: set[str]) -> tuple[list[str], dict[str, tuple[str, ...]], set[str]]:
+    """The import block (standard library, third-party, the stack's core, wandb, local and optional imports),
+    the auxiliary libraries' import lines, and the modules the client sees."""
+    st = v.style
     std = sorted({_pick(STDLIB, st, 3 * i) for i in range(2 + st % 5)} | {"import os", "import random"})
     if st % 6 == 0:
         std = ["import os, sys" if x == "import os" else x for x in std if x != "import sys"]
@@ -564,6 +645,13 @@ def render(v: Version) -> tuple[str, set[str]]:
             mods.add("tensorflow")  # installed: the client sees it (an import that is never used)
         elif name == "tensorflow":
             mods.discard("tensorflow")
+    imports = std + [""] + third + core + wandb_lines + ([""] + local if local else []) + optional
+    return imports, aux, mods
+
+
+def _header(v: Version) -> list[str]:
+    """The lines before the imports: a docstring, a comment, a shebang or nothing; sometimes a __future__ import."""
+    st = v.style
     header: list[str] = []
     hv = (st >> 30) % 4
     if hv == 0:
@@ -575,9 +663,11 @@ def render(v: Version) -> tuple[str, set[str]]:
     if (st >> 33) % 5 == 0:
         header.append("from __future__ import annotations")
         header.append("")
-    imports = std + [""] + third + core + wandb_lines + ([""] + local if local else []) + optional
-    helpers, lazy = _helpers(v)
-    body = _model_and_train(v, cfg, core, aux)
+    return header
+
+
+def _config_lines(v: Version, cfg: dict) -> list[str]:
+    """The OUT_DIR / SEED / CONFIG block, with a dropout entry or a changelog comment in some versions."""
     out_dir = f"{v.home}/{v.project}/checkpoints/v{int(v.vseed % 97)}" if not v.notebook else f"{v.home}/{v.project}/outputs"
     config = [
         "",
@@ -595,19 +685,7 @@ def render(v: Version) -> tuple[str, set[str]]:
         config.insert(-1, f'    "dropout": {cfg["dropout"]},')
     if v.vseed % 5 == 1:
         config.insert(2, f"# v{v.vseed % 50}: {_pick(('lower lr', 'bigger batch', 'try cosine schedule', 'fix data leak', 'more epochs', 'debug nan loss'), v.vseed, 7)}")
-    main = _main(v, cfg, core)
-    if v.odd == ODD_PY2:
-        main = main + ["", "", "def report(epoch, loss):", '    print "epoch %d loss %.4f" % (epoch, loss)',
-                       "    for i in xrange(3):", "        print i"]
-    elif v.odd == ODD_SYNTAX:
-        main = main + ["", "", "def broken(x:", "    return x +"]
-    # functions with lazy imports run in about half the scripts: only then does the client see them
-    seen = mods | (lazy if (st >> 35) % 2 else set())
-    if v.notebook:
-        return _notebook(v, header, imports, config, helpers + body, main), seen
-    tail = ["", "", 'if __name__ == "__main__":', "    main()"]
-    lines = header + imports + config + helpers + body + main + tail
-    return "\n".join(lines) + "\n", seen
+    return config
 
 
 def _cell(kind: str, lines: list[str]) -> dict:

@@ -56,12 +56,6 @@ class SimulationSummary:
         return {"users": self.users, "runs": self.run_rows, "sweeps": self.sweeps, "artifacts": self.artifacts,
                 "code_blobs": self.code_blobs}
 
-    def as_dict(self) -> dict:
-        d = {k: getattr(self, k) for k in self.__dataclass_fields__}
-        d["landing"] = str(self.landing)
-        d["start"], d["end"] = self.start.isoformat(), self.end.isoformat()
-        return d
-
 
 # -- profiles ----------------------------------------------------------------------------------------
 def write_users(landing: Path, pop: Population, end_day: int) -> tuple[int, int]:
@@ -151,12 +145,7 @@ def _worker_main() -> None:
 
 
 def _run_parallel(days: list[int], workers: int, seed: int, scale: float, end_day: int, landing: Path, collect) -> None:
-    import base64
-    import json
     import selectors
-    import subprocess
-    import sys
-    import tempfile
 
     import stateofml
 
@@ -171,28 +160,11 @@ def _run_parallel(days: list[int], workers: int, seed: int, scale: float, end_da
             mine = [d for c in chunks[w::workers] for d in c]  # interleaved: every worker gets early and late days
             if not mine:
                 continue
-            err = tempfile.TemporaryFile()
-            p = subprocess.Popen([sys.executable, "-c", _WORKER_CMD], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                 stderr=err, env=env)
-            p.stdin.write(json.dumps({"seed": seed, "scale": scale, "end_day": end_day, "landing": str(landing),
-                                      "days": mine}).encode())
-            p.stdin.close()
+            p, err = _start_worker(env, {"seed": seed, "scale": scale, "end_day": end_day, "landing": str(landing),
+                                         "days": mine})
             procs.append((p, err))
             sel.register(p.stdout, selectors.EVENT_READ, data=[b""])
-        open_streams = len(procs)
-        while open_streams:
-            for key, _ in sel.select():
-                chunk = os.read(key.fileobj.fileno(), 1 << 20)
-                if not chunk:
-                    sel.unregister(key.fileobj)
-                    open_streams -= 1
-                    continue
-                buf = key.data[0] + chunk
-                *lines, key.data[0] = buf.split(b"\n")
-                for line in lines:
-                    rec = json.loads(line)
-                    active = np.frombuffer(base64.b64decode(rec.pop("active")), dtype=np.int32).astype(np.int64)
-                    collect(DayResult(active=active, **rec))
+        _read_day_results(sel, len(procs), collect)
         for p, err in procs:
             if p.wait() != 0:
                 err.seek(0)
@@ -205,6 +177,71 @@ def _run_parallel(days: list[int], workers: int, seed: int, scale: float, end_da
                 p.wait()
             err.close()
         sel.close()
+
+
+def _start_worker(env: dict, job: dict):
+    """A worker process given its job on stdin; its stderr goes to a temporary file (read if it fails)."""
+    import json
+    import subprocess
+    import sys
+    import tempfile
+
+    err = tempfile.TemporaryFile()
+    p = subprocess.Popen([sys.executable, "-c", _WORKER_CMD], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=err, env=env)
+    p.stdin.write(json.dumps(job).encode())
+    p.stdin.close()
+    return p, err
+
+
+def _read_day_results(sel, open_streams: int, collect) -> None:
+    """Hand every day result the workers print (one JSON line each) to ``collect`` until every stream closes."""
+    import base64
+    import json
+
+    while open_streams:
+        for key, _ in sel.select():
+            chunk = os.read(key.fileobj.fileno(), 1 << 20)
+            if not chunk:
+                sel.unregister(key.fileobj)
+                open_streams -= 1
+                continue
+            buf = key.data[0] + chunk
+            *lines, key.data[0] = buf.split(b"\n")
+            for line in lines:
+                rec = json.loads(line)
+                active = np.frombuffer(base64.b64decode(rec.pop("active")), dtype=np.int32).astype(np.int64)
+                collect(DayResult(active=active, **rec))
+
+
+class _Tally:
+    """Adds each day's result to the summary: counts, and who was active overall and per quarter."""
+
+    def __init__(self, summary: SimulationSummary, n_people: int, bar) -> None:
+        self.summary, self.n_people, self.bar = summary, n_people, bar
+        self.seen_all = np.zeros(n_people, dtype=bool)
+        self.seen_q: dict[str, np.ndarray] = {}
+
+    def __call__(self, r: DayResult) -> None:
+        summary = self.summary
+        summary.runs += r.runs
+        summary.run_rows += r.run_rows
+        summary.sweeps += r.sweeps
+        summary.artifacts += r.artifacts
+        summary.code_blobs += r.code_blobs
+        q = Quarter.containing(day_date(r.day)).compact
+        summary.runs_per_quarter[q] = summary.runs_per_quarter.get(q, 0) + r.runs
+        self.seen_all[r.active] = True
+        self.seen_q.setdefault(q, np.zeros(self.n_people, dtype=bool))[r.active] = True
+        if self.bar is not None:
+            self.bar.update(1)
+            self.bar.set_postfix(runs=f"{summary.runs:,}", refresh=False)
+
+    def finish(self) -> None:
+        summary = self.summary
+        summary.active_users = int(self.seen_all.sum())
+        summary.active_users_per_quarter = {q: int(v.sum()) for q, v in sorted(self.seen_q.items())}
+        summary.runs_per_quarter = dict(sorted(summary.runs_per_quarter.items()))
 
 
 def simulate(
@@ -246,27 +283,12 @@ def simulate(
         del pop  # the workers build their own; the parent keeps only counters (bounded memory)
         gc.collect()
 
-    seen_all = np.zeros(n_people, dtype=bool)
-    seen_q: dict[str, np.ndarray] = {}
     bar = None
     if progress:
         from tqdm import tqdm
 
         bar = tqdm(total=len(days), unit="day", desc=f"simulate {start}..{end}")
-
-    def collect(r: DayResult) -> None:
-        summary.runs += r.runs
-        summary.run_rows += r.run_rows
-        summary.sweeps += r.sweeps
-        summary.artifacts += r.artifacts
-        summary.code_blobs += r.code_blobs
-        q = Quarter.containing(day_date(r.day)).compact
-        summary.runs_per_quarter[q] = summary.runs_per_quarter.get(q, 0) + r.runs
-        seen_all[r.active] = True
-        seen_q.setdefault(q, np.zeros(n_people, dtype=bool))[r.active] = True
-        if bar is not None:
-            bar.update(1)
-            bar.set_postfix(runs=f"{summary.runs:,}", refresh=False)
+    collect = _Tally(summary, n_people, bar)
 
     try:
         if workers <= 1:
@@ -278,9 +300,7 @@ def simulate(
     finally:
         if bar is not None:
             bar.close()
-    summary.active_users = int(seen_all.sum())
-    summary.active_users_per_quarter = {q: int(v.sum()) for q, v in sorted(seen_q.items())}
-    summary.runs_per_quarter = dict(sorted(summary.runs_per_quarter.items()))
+    collect.finish()
     summary.seconds = round(time.time() - t0, 2)
     return summary
 

@@ -496,7 +496,31 @@ def _cpu_mem(kind: str, count: int, u: float) -> tuple[int, float]:
 def machines(pop, users: np.ndarray, d: int, stacks: np.ndarray, notebooks: np.ndarray) -> Machines:
     """The machine each (user, day ``d``) ran on."""
     seed = pop.seed
-    n = len(users)
+    slot, kind, estart, mkey = _machine_slot(pop, users, d)
+    um = [uniform(seed, 30 + i, mkey) for i in range(6)]
+    yf = yf_of_day(np.maximum(estart, 0))
+    gpu, count, apple, tpu, ipu = _accelerators(kind, estart, yf, um)
+    prefixed = (gpu >= 0) & GPU_CONSUMER[np.maximum(gpu, 0)] & (um[3] < np.clip((yf - 2021.3) / 1.5, 0, 0.7))
+    hosted = np.isin(kind, [K["colab"], K["kaggle"]])
+    client = _client_release(seed, users, d, hosted)
+    py, oss, hosts, cpus, mems = _system(pop, users, d, slot, kind, mkey, um, yf, count, apple)
+    countl = count.tolist()
+    rt = np.array([COUNT_RUNTIME.get(c, 1.0) for c in countl])
+    rf = np.array([COUNT_RUNS.get(c, 1.0) for c in countl])
+    cpu_only = (gpu < 0) & (tpu < 0) & (ipu == 0)
+    rt = np.where(cpu_only, 0.5, rt) * np.where(tpu >= 0, 1.4, 1.0) * np.where(hosted, 0.8, 1.0)
+    return Machines(
+        kind=kind, gpu_idx=gpu, gpu_prefixed=prefixed, gpu_count=count, apple_chip=apple, tpu=tpu, ipu_count=ipu,
+        client=client, py=py, os=oss, host=hosts, cpu_count=np.asarray(cpus, dtype=np.int32),
+        memory_gb=np.asarray(mems, dtype=np.float64), runtime_factor=rt, runs_factor=rf,
+    )
+
+
+def _machine_slot(pop, users: np.ndarray, d: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Which of the user's machines ran on day ``d`` (slot, kind), and its hardware epoch: a machine
+    keeps its hardware for an epoch whose length depends on its kind (its first day, and the key
+    every draw about that hardware hashes)."""
+    seed = pop.seed
     u_slot = uniform(seed, 21, users, d)
     slot = np.where(u_slot < 0.7, 0, np.where(u_slot < 0.9, 1, 2))
     slot = np.minimum(slot, pop.n_machines[users] - 1)
@@ -506,9 +530,13 @@ def machines(pop, users: np.ndarray, d: int, stacks: np.ndarray, notebooks: np.n
     epoch = (d + phase) // elen
     estart = epoch * elen - phase
     mkey = hash64(seed, 23, users, slot, epoch)
-    um = [uniform(seed, 30 + i, mkey) for i in range(6)]
-    yf = yf_of_day(np.maximum(estart, 0))
+    return slot, kind, estart, mkey
 
+
+def _accelerators(kind: np.ndarray, estart: np.ndarray, yf: np.ndarray, um: list[np.ndarray]):
+    """GPU model and count, Apple chip, TPU version and IPU count per machine, by machine kind and
+    the hardware epoch's date (-1 / 0: none)."""
+    n = len(kind)
     gpu = np.full(n, -1, dtype=np.int64)
     count = np.zeros(n, dtype=np.int64)
     apple = np.full(n, -1, dtype=np.int64)
@@ -550,16 +578,22 @@ def machines(pop, users: np.ndarray, d: int, stacks: np.ndarray, notebooks: np.n
     if sixteen.any():
         gpu[sixteen & (yf >= 2021.0)] = GPU_IDX["NVIDIA A100-SXM4-40GB"]
         gpu[sixteen & (yf < 2021.0)] = GPU_IDX["Tesla V100-SXM3-32GB"]
-    prefixed = (gpu >= 0) & GPU_CONSUMER[np.maximum(gpu, 0)] & (um[3] < np.clip((yf - 2021.3) / 1.5, 0, 0.7))
+    return gpu, count, apple, tpu, ipu
 
-    # client version: the release available `lag` days before (hosted notebooks: newest)
-    hosted = np.isin(kind, [K["colab"], K["kaggle"]])
+
+def _client_release(seed: int, users: np.ndarray, d: int, hosted: np.ndarray) -> np.ndarray:
+    """Client version: the release available `lag` days before (hosted notebooks: newest)."""
     slow = uniform(seed, 24, users) < SLOW_UPGRADER_P
     lag_mean = np.where(hosted, NOTEBOOK_CLIENT_LAG_DAYS, np.where(slow, CLIENT_LAG_DAYS[1], CLIENT_LAG_DAYS[0]))
     lag = -np.log1p(-uniform(seed, 25, users, d // 30)) * lag_mean
     client = np.searchsorted(RELEASE_DAYS, d - lag, side="right") - 1
-    client = np.clip(client, 0, len(RELEASE_NAMES) - 1)
+    return np.clip(client, 0, len(RELEASE_NAMES) - 1)
 
+
+def _system(pop, users: np.ndarray, d: int, slot: np.ndarray, kind: np.ndarray, mkey: np.ndarray,
+            um: list[np.ndarray], yf: np.ndarray, count: np.ndarray, apple: np.ndarray):
+    """Python version, OS string, host name (none for anonymous runs), CPU count and memory per machine."""
+    seed, n = pop.seed, len(users)
     kinds = [MACHINE_KINDS[k] for k in kind.tolist()]
     hkey = hash64(seed, 26, users, slot).tolist()
     node = (hash64(seed, 27, mkey) % np.uint64(1 << 20)).astype(np.int64)
@@ -580,15 +614,7 @@ def machines(pop, users: np.ndarray, d: int, stacks: np.ndarray, notebooks: np.n
         c, m = _cpu_mem(k, max(countl[i], 1), u4[i])
         cpus.append(c)
         mems.append(m)
-    rt = np.array([COUNT_RUNTIME.get(c, 1.0) for c in countl])
-    rf = np.array([COUNT_RUNS.get(c, 1.0) for c in countl])
-    cpu_only = (gpu < 0) & (tpu < 0) & (ipu == 0)
-    rt = np.where(cpu_only, 0.5, rt) * np.where(tpu >= 0, 1.4, 1.0) * np.where(hosted, 0.8, 1.0)
-    return Machines(
-        kind=kind, gpu_idx=gpu, gpu_prefixed=prefixed, gpu_count=count, apple_chip=apple, tpu=tpu, ipu_count=ipu,
-        client=client, py=py, os=oss, host=hosts, cpu_count=np.asarray(cpus, dtype=np.int32),
-        memory_gb=np.asarray(mems, dtype=np.float64), runtime_factor=rt, runs_factor=rf,
-    )
+    return py, oss, hosts, cpus, mems
 
 
 def env_flags(m: Machines, stacks: np.ndarray, notebooks: np.ndarray) -> list[list[int] | None]:

@@ -1,6 +1,6 @@
 """Which libraries a script version imports, and what the client's telemetry reports.
 
-A script's *stack* (world.STACKS) fixes its core framework imports. On top, every script version
+A script's *stack* (world.S_*) fixes its core framework imports. On top, every script version
 may import auxiliary libraries: library ``L`` is present in version ``v`` of a script of user ``u``
 iff ``U(u, L) < p_L(date of v) * affinity(stack, task)``. The uniform is fixed per user (people
 carry their habits from project to project) and ``p_L`` never decreases, so adoption is monotone
@@ -15,7 +15,7 @@ import numpy as np
 
 from .randomness import uniform
 from .world import (
-    S_CAT, S_JAX, S_KERAS, S_LGBM, S_LIGHTNING, S_OTHER, S_SKLEARN, S_TF, S_TFKERAS, S_TORCH, S_XGB,
+    S_JAX, S_KERAS, S_LIGHTNING, S_OTHER, S_TF, S_TFKERAS, S_TORCH,
     T_AUDIO, T_GEN, T_GRAPH, T_MOL, T_NLP, T_RL, T_TABULAR, T_TS, T_VISION,
 )
 
@@ -113,23 +113,7 @@ LIBS: tuple[Lib, ...] = (
     Lib("peft", _s(TORCH_FAMILY), ((2023.05, 0), (2023.3, .05), (2024.0, .12)), {T_NLP: 2}, .1),
 )
 LIB_NAMES = [lib.name for lib in LIBS]
-LIB_INDEX = {name: i for i, name in enumerate(LIB_NAMES)}
 
-# Core modules of each stack (always imported) and the modules its telemetry also sees because
-# the core imports them (e.g. standalone Keras 2 loads TensorFlow).
-STACK_CORE = {
-    S_TORCH: ("torch",),
-    S_LIGHTNING: ("torch", "pytorch_lightning"),
-    S_TFKERAS: ("tensorflow", "keras"),
-    S_TF: ("tensorflow",),
-    S_KERAS: ("keras",),
-    S_JAX: ("jax",),
-    S_XGB: ("xgboost",),
-    S_LGBM: ("lightgbm",),
-    S_CAT: ("catboost",),
-    S_SKLEARN: ("sklearn",),
-    S_OTHER: (),
-}
 TRANSITIVE = {
     "keras": ("tensorflow",),
     "transformers": (),

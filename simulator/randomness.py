@@ -85,8 +85,3 @@ def base36(values: np.ndarray, width: int = 8):
         v //= np.uint64(36)
     offsets = np.arange(0, width * (n + 1), width, dtype=np.int32)
     return pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(digits.tobytes()))
-
-
-def hex_strings(values: np.ndarray, width: int = 12) -> list[str]:
-    """Hexadecimal strings (container-like host names), ``width`` <= 16."""
-    return [f"{int(v):016x}"[-width:] for v in values]

@@ -131,7 +131,7 @@ ANON_PER_MONTH = 1_500  # anonymous (no account) notebook users, active for a fe
 # regulars for years. This mix plus the per-user intensity (lognormal) makes runs per active user
 # heavy-tailed: the median user logs tens of runs a year, a few sweep-heavy users hundreds of
 # thousands.
-ENGAGEMENT = ("tryout", "project", "regular")
+# Each tuple below is indexed by engagement class: (tryout, project, regular).
 ENGAGEMENT_P = {  # by profession: hobbyists churn more, corporates stay
     "academic": (0.38, 0.37, 0.25),
     "corporate": (0.33, 0.37, 0.30),
@@ -234,7 +234,6 @@ COUNTRY_TABLE = np.array(
         [v[1] for v in _COUNTRY_TOP.values()] + list(_tail_w * 1.25),
     ]
 )
-ASIA = ("CN", "KR", "JP", "IN", "TW", "SG", "HK", "VN", "ID", "PK", "BD", "TH", "MY", "PH")
 COUNTRY_NULL_P = 0.03
 
 # Professions (academic, corporate, personal) of new sign-ups. All three grow in absolute terms
@@ -273,7 +272,6 @@ HEALTHCARE = 1
 # linearly, clipped). Torch rises and TensorFlow falls; academics use more Torch, corporates more
 # of everything else (TF, Keras, Lightning, JAX, boosted trees, sklearn). The talk calls the gap
 # slight; it is made wide enough to survive a 1/500 sample.
-STACKS = ("torch", "lightning", "tf_keras", "tf", "keras", "jax", "xgboost", "lightgbm", "catboost", "sklearn", "other")
 S_TORCH, S_LIGHTNING, S_TFKERAS, S_TF, S_KERAS, S_JAX, S_XGB, S_LGBM, S_CAT, S_SKLEARN, S_OTHER = range(11)
 STACK_KNOTS = [2020.0, 2022.0]
 STACK_TABLE = {
@@ -503,7 +501,10 @@ def _lifetime_block(rng, n, profession_idx, kind):
 
 
 def _month_block(seed: int, scale: float, m: int, kind: int) -> dict:
-    """Sign-ups of one month (one kind of account): a pure function of (seed, scale, month, kind)."""
+    """Sign-ups of one month (one kind of account): a pure function of (seed, scale, month, kind).
+
+    The parts draw from one generator in a fixed order (demographics, second profile version,
+    engagement, scripts, machines, names): reordering them would change every seed's world."""
     rng = day_rng(seed, scale, m, stream=100 + kind)
     start = month_start_day(m)
     end = month_start_day(m + 1)
@@ -514,7 +515,45 @@ def _month_block(seed: int, scale: float, m: int, kind: int) -> dict:
     signup_us = EPOCH_US + start * DAY_US + (rng.random(n) * (end - start) * DAY_US).astype(np.int64)
     signup_day = ((signup_us - EPOCH_US) // DAY_US).astype(np.int64)
 
-    # demographics
+    demo = _demographics(rng, n, yf, kind)
+    v2 = _second_profile_version(rng, n, signup_us, demo)
+    act = _engagement(rng, n, kind, signup_us, signup_day, demo)
+    scripts = _scripts(rng, n, kind, start, demo, act)
+    n_machines, mk = _machines(rng, n, kind, yf, demo["true_profession"], act["eng"])
+
+    return dict(
+        kind=act["kinds"],
+        signup_us=signup_us,
+        first_day=act["first_day"].astype(np.int32),
+        last_day=act["last_day"].astype(np.int32),
+        p_active=act["p_active"].astype(np.float32),
+        weight=act["weight"].astype(np.float32),
+        sweep_p=act["sweep_p"].astype(np.float32),
+        act_type=act["act_type"],
+        nosave_p=act["nosave_p"].astype(np.float32),
+        country=demo["country"],
+        profession=demo["profession"],
+        industry=demo["industry"],
+        v2_us=v2["v2_us"].astype(np.int64),
+        v2_profession=v2["v2_profession"],
+        v2_country=v2["v2_country"],
+        n_scripts=scripts["n_scripts"].astype(np.int8),
+        script_birth=scripts["birth"],
+        script_stack=scripts["stack"],
+        script_task=scripts["task"],
+        script_nb=scripts["nb"],
+        script_epoch=scripts["epoch"],
+        script_name=scripts["name"],
+        script_project=scripts["project"],
+        n_machines=n_machines,
+        machine_kind=mk,
+        name_parts=np.stack([rng.integers(0, len(_FIRST), n), rng.integers(0, len(_LAST), n), rng.integers(0, 6, n)],
+                            axis=1).astype(np.int16),
+    )
+
+
+def _demographics(rng: np.random.Generator, n: int, yf: float, kind: int) -> dict:
+    """Country, profession (as stated, and the true one behind a blank) and industry at sign-up."""
     cw = COUNTRY_TABLE / COUNTRY_TABLE.sum(axis=1, keepdims=True)
     cp = interp_table(yf, COUNTRY_KNOTS, cw)[0]
     country = rng.choice(len(COUNTRIES), size=n, p=cp).astype(np.int16)
@@ -528,16 +567,27 @@ def _month_block(seed: int, scale: float, m: int, kind: int) -> dict:
     ip = interp_table(yf, INDUSTRY_KNOTS, INDUSTRY_TABLE)[0]
     industry = rng.choice(len(INDUSTRIES), size=n, p=ip).astype(np.int8)
     industry[(true_profession != 1) | (rng.random(n) < INDUSTRY_NULL_P)] = -1
+    return dict(country_p=cp, country=country, profession=profession, true_profession=true_profession,
+                industry=industry)
 
-    # a second profile version for some: fills a blank profession, sometimes a move abroad
+
+def _second_profile_version(rng: np.random.Generator, n: int, signup_us: np.ndarray, demo: dict) -> dict:
+    """A second profile version for some: fills a blank profession, sometimes a move abroad."""
+    profession, true_profession = demo["profession"], demo["true_profession"]
     has_v2 = rng.random(n) < 0.2
     v2_us = np.where(has_v2, signup_us + (DAY_US * (1 + rng.exponential(90, n))).astype(np.int64), -1)
     v2_profession = np.where((profession == -1) & (rng.random(n) < 0.5), true_profession, profession).astype(np.int8)
     moved = has_v2 & (rng.random(n) < 0.08)
-    v2_country = np.where(moved, rng.choice(len(COUNTRIES), size=n, p=cp), country).astype(np.int16)
+    v2_country = np.where(moved, rng.choice(len(COUNTRIES), size=n, p=demo["country_p"]), demo["country"])
+    v2_country = v2_country.astype(np.int16)
+    return dict(v2_us=v2_us, v2_profession=v2_profession, v2_country=v2_country)
 
-    # engagement: span of activity and intensity
-    prof_for_eng = np.where(profession >= 0, true_profession, -1)
+
+def _engagement(rng: np.random.Generator, n: int, kind: int, signup_us: np.ndarray, signup_day: np.ndarray,
+                demo: dict) -> dict:
+    """Span of activity and intensity: engagement class, active days, weight, sweeps, account kind,
+    activity type and code saving."""
+    prof_for_eng = np.where(demo["profession"] >= 0, demo["true_profession"], -1)
     eng, life, p_active = _lifetime_block(rng, n, prof_for_eng, kind)
     delay = np.where(rng.random(n) < 0.7, 0, np.ceil(rng.exponential(6, n))).astype(np.int64)
     late = (signup_us - EPOCH_US) % DAY_US > 22 * 3_600_000_000  # signed up late at night: starts tomorrow
@@ -558,8 +608,14 @@ def _month_block(seed: int, scale: float, m: int, kind: int) -> dict:
         act_type[r < ARTIFACT_ONLY_P] = 1
         act_type[(r >= ARTIFACT_ONLY_P) & (r < ARTIFACT_ONLY_P + SWEEP_ONLY_P)] = 2
     nosave_p = np.where(rng.random(n) < NEVER_SAVES_CODE_P, 1.0, 0.05)
+    return dict(eng=eng, life=life, p_active=p_active, first_day=first_day, last_day=last_day, weight=weight,
+                sweep_p=sweep_p, kinds=kinds, act_type=act_type, nosave_p=nosave_p)
 
-    # scripts: born during the active span; stack from the distribution at birth
+
+def _scripts(rng: np.random.Generator, n: int, kind: int, start: int, demo: dict, act: dict) -> dict:
+    """Scripts: born during the active span; stack from the distribution at birth, then task,
+    notebook or not, epochs per run, name and project."""
+    true_profession, eng, first_day, life = demo["true_profession"], act["eng"], act["first_day"], act["life"]
     n_scripts = 1 + np.minimum(rng.poisson(np.asarray(SCRIPTS_LAMBDA)[eng]), MAX_SCRIPTS - 1)
     frac = np.sort(rng.random((n, MAX_SCRIPTS)), axis=1)
     frac[:, 0] = 0.0
@@ -581,7 +637,7 @@ def _month_block(seed: int, scale: float, m: int, kind: int) -> dict:
     if kind == KIND_ANON:
         nb[:] = rng.random((n, MAX_SCRIPTS)) < 0.85
     tp = TASK_BY_STACK[stack.ravel()].copy()
-    health = np.repeat(industry == HEALTHCARE, MAX_SCRIPTS)
+    health = np.repeat(demo["industry"] == HEALTHCARE, MAX_SCRIPTS)
     deep = np.isin(stack.ravel(), [S_TORCH, S_LIGHTNING, S_TFKERAS, S_TF, S_KERAS, S_JAX])
     boost = health & deep
     tp[boost, T_MOL] += HEALTHCARE_MOLECULE_BOOST
@@ -595,8 +651,13 @@ def _month_block(seed: int, scale: float, m: int, kind: int) -> dict:
     ).astype(np.int16)
     name = rng.integers(0, 10_000, (n, MAX_SCRIPTS)).astype(np.int16)
     project = rng.integers(0, 10_000, (n, MAX_SCRIPTS)).astype(np.int16)
+    return dict(n_scripts=n_scripts, birth=birth, stack=stack, task=task, nb=nb, epoch=epoch, name=name,
+                project=project)
 
-    # machines
+
+def _machines(rng: np.random.Generator, n: int, kind: int, yf: float, true_profession: np.ndarray,
+              eng: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """How many machines each user runs on, and the kind of each (laptop, workstation, cloud, ...)."""
     n_machines = np.where(eng == 0, 1, 1 + (rng.random(n) < 0.45) + (rng.random(n) < 0.15)).astype(np.int8)
     mk = np.zeros((n, MAX_MACHINES), dtype=np.int8)
     for p_i, p_name in enumerate((*PROFESSIONS, None)):
@@ -606,36 +667,7 @@ def _month_block(seed: int, scale: float, m: int, kind: int) -> dict:
             mk[sel] = rng.choice(len(MACHINE_KINDS), size=(int(sel.sum()), MAX_MACHINES), p=mp)
     if kind == KIND_ANON:
         mk[:] = rng.choice(len(MACHINE_KINDS), size=(n, MAX_MACHINES), p=ANON_MACHINES)
-
-    return dict(
-        kind=kinds,
-        signup_us=signup_us,
-        first_day=first_day.astype(np.int32),
-        last_day=last_day.astype(np.int32),
-        p_active=p_active.astype(np.float32),
-        weight=weight.astype(np.float32),
-        sweep_p=sweep_p.astype(np.float32),
-        act_type=act_type,
-        nosave_p=nosave_p.astype(np.float32),
-        country=country,
-        profession=profession,
-        industry=industry,
-        v2_us=v2_us.astype(np.int64),
-        v2_profession=v2_profession,
-        v2_country=v2_country,
-        n_scripts=n_scripts.astype(np.int8),
-        script_birth=birth,
-        script_stack=stack,
-        script_task=task,
-        script_nb=nb,
-        script_epoch=epoch,
-        script_name=name,
-        script_project=project,
-        n_machines=n_machines,
-        machine_kind=mk,
-        name_parts=np.stack([rng.integers(0, len(_FIRST), n), rng.integers(0, len(_LAST), n), rng.integers(0, 6, n)],
-                            axis=1).astype(np.int16),
-    )
+    return n_machines, mk
 
 
 def months_until(end_day: int) -> int:

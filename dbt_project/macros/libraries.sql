@@ -81,15 +81,7 @@ grouped as (
 )
 
 select
-    {% if period == 'quarter' -%}
-    grouped.quarter_start,
-    {{ quarter_label('grouped.quarter_start') }} as quarter_label,
-    {%- else -%}
-    grouped.year_start,
-    cast(extract(year from grouped.year_start) as integer) as year,
-    {{ year_label('grouped.year_start', 'quarters_loaded.quarters_covered') }} as year_label,
-    cast(quarters_loaded.quarters_covered as integer) as quarters_covered,
-    {%- endif %}
+    {{ period_columns(period, 'grouped', 'quarters_loaded') }},
     {% if by_profession -%}
     grouped.profession,
     {% endif -%}
@@ -166,15 +158,7 @@ agreement as (
 )
 
 select
-    {% if period == 'quarter' -%}
-    agreement.quarter_start,
-    {{ quarter_label('agreement.quarter_start') }} as quarter_label,
-    {%- else -%}
-    agreement.year_start,
-    cast(extract(year from agreement.year_start) as integer) as year,
-    {{ year_label('agreement.year_start', 'quarters_loaded.quarters_covered') }} as year_label,
-    cast(quarters_loaded.quarters_covered as integer) as quarters_covered,
-    {%- endif %}
+    {{ period_columns(period, 'agreement', 'quarters_loaded') }},
     library,
     cast(runs_with_both_signals as bigint) as runs_with_both_signals,
     cast(runs_agreeing as bigint) as runs_agreeing,

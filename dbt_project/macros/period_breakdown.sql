@@ -93,15 +93,7 @@ grouped as (
 )
 
 select
-    {% if period == 'quarter' -%}
-    grouped.quarter_start,
-    {{ quarter_label('grouped.quarter_start') }} as quarter_label,
-    {%- else -%}
-    grouped.year_start,
-    cast(extract(year from grouped.year_start) as integer) as year,
-    {{ year_label('grouped.year_start', 'coverage.quarters_covered') }} as year_label,
-    cast(coverage.quarters_covered as integer) as quarters_covered,
-    {%- endif %}
+    {{ period_columns(period, 'grouped', 'coverage') }},
     {% for d in dimensions -%}
     grouped.{{ d }},
     {% endfor -%}

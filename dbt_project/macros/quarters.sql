@@ -23,3 +23,21 @@
              then ' (' || cast({{ quarters_covered_col }} as {{ dbt.type_string() }}) || ' of 4 quarters)'
              else '' end)
 {%- endmacro %}
+
+{#- The leading columns of every mart by quarter or by year, one definition for all of them:
+    quarter_start, quarter_label; or year_start, year, year_label, quarters_covered. `rows` is the
+    relation holding the period's start, `coverage` the one holding quarters_covered (none: the
+    columns are not qualified). -#}
+{% macro period_columns(period, rows=none, coverage=none) -%}
+    {%- set r = (rows ~ '.') if rows else '' -%}
+    {%- set c = (coverage ~ '.') if coverage else '' -%}
+    {%- if period == 'quarter' -%}
+    {{ r }}quarter_start,
+    {{ quarter_label(r ~ 'quarter_start') }} as quarter_label
+    {%- else -%}
+    {{ r }}year_start,
+    cast(extract(year from {{ r }}year_start) as integer) as year,
+    {{ year_label(r ~ 'year_start', c ~ 'quarters_covered') }} as year_label,
+    cast({{ c }}quarters_covered as integer) as quarters_covered
+    {%- endif -%}
+{%- endmacro %}

@@ -62,15 +62,7 @@ stats as (
 )
 
 select
-    {% if period == 'quarter' -%}
-    stats.quarter_start,
-    {{ quarter_label('stats.quarter_start') }} as quarter_label,
-    {%- else -%}
-    stats.year_start,
-    cast(extract(year from stats.year_start) as integer) as year,
-    {{ year_label('stats.year_start', 'coverage.quarters_covered') }} as year_label,
-    cast(coverage.quarters_covered as integer) as quarters_covered,
-    {%- endif %}
+    {{ period_columns(period, 'stats', 'coverage') }},
     stats.grouping,
     stats.framework,
     cast(stats.runs as bigint) as runs_with_runtime,

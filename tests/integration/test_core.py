@@ -4,7 +4,7 @@ One simulated year (2022 at scale 0.001, a few hundred users) materialized once,
 of the report is recomputed here straight from the core with plain SQL written independently of the dbt
 macros, so the core and the marts cannot drift apart; the analysts' questions of the README run, as
 written there, against the analysts' copy. (Rerunning a quarter is checked on every mart and the core
-in test_report_marts_a.py.)
+in test_demographics_hardware.py.)
 """
 
 from __future__ import annotations

@@ -16,7 +16,6 @@ PACKAGES = ("stateofml", "simulator", "assets", "orchestration")
 
 VOCABULARY = ("stateofml.quarters", "stateofml.contract", "stateofml.watch")
 PLATFORM = ("stateofml.platform",)
-CLI = ("stateofml.cli",)
 
 # Layer of a module (first matching prefix; the most specific first) -> the project modules it may import.
 RULES: list[tuple[str, tuple[str, ...]]] = [

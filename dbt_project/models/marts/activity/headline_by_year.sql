@@ -40,10 +40,7 @@ yearly as (
 )
 
 select
-    year_start,
-    cast(extract(year from year_start) as integer) as year,
-    {{ year_label('year_start', 'quarters_covered') }} as year_label,
-    cast(quarters_covered as integer) as quarters_covered,
+    {{ period_columns('year') }},
     cast(active_users as bigint) as active_users,
     cast(countries as bigint) as countries,
     cast(runs as bigint) as runs,

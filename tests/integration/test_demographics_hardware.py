@@ -15,7 +15,7 @@ from tests.landing_builder import ts, write_records
 from tests.pipeline import materialize_quarters
 
 FIRST, LAST = "2021Q4", "2022Q4"
-MY_CHARTS = [
+CHARTS_OF_THESE_MARTS = [
     "headline_by_year", "activity_by_quarter", "active_users_by_country", "active_users_by_region",
     "top_countries_by_year", "users_by_profession", "corporate_users_by_industry", "gpu_vendors", "gpu_families",
     "gpu_models", "gpu_count_buckets", "accelerators", "compute_locations", "media_types",
@@ -99,7 +99,7 @@ def report_world(landing) -> None:
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
-    data_dir = tmp_path_factory.mktemp("report_a") / "data"
+    data_dir = tmp_path_factory.mktemp("demographics_hardware") / "data"
     report_world(data_dir / "landing")
     with dg.DagsterInstance.ephemeral() as instance:
         materialize_quarters(data_dir, instance, FIRST, LAST)
@@ -230,7 +230,7 @@ def test_accelerators_locations_and_media(world):
 def test_charts_are_drawn_with_captions_from_the_marts(world):
     data_dir, instance = world
     charts = data_dir / "reports" / "2022Q4" / "charts"
-    for name in MY_CHARTS:
+    for name in CHARTS_OF_THESE_MARTS:
         assert (charts / f"{name}.png").read_bytes()[:4] == b"\x89PNG", name
     caption = lambda name: instance.get_latest_materialization_event(
         dg.AssetKey(["charts", name])).asset_materialization.metadata["caption"].value

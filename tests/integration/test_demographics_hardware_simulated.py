@@ -2,7 +2,7 @@
 simulated world (2020 Q1 .. 2022 Q4 at scale 0.002: ~650 users, ~400k runs) materialized as one run.
 
 Assertions are orderings and share movements between 2020 and 2022, which hold at this sample size;
-exact figures are checked on a hand-counted world in test_report_marts_a.py.
+exact figures are checked on a hand-counted world in test_demographics_hardware.py.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ SCALE, SEED = 0.002, 42
 
 @pytest.fixture(scope="module")
 def marts(tmp_path_factory):
-    data_dir = tmp_path_factory.mktemp("findings_a") / "data"
+    data_dir = tmp_path_factory.mktemp("demographics_hardware_simulated") / "data"
     simulate(data_dir / "landing", date(2020, 1, 1), date(2023, 1, 1), scale=SCALE, seed=SEED)
     with dg.DagsterInstance.ephemeral() as instance:
         materialize_quarters(data_dir, instance, "2020Q1", "2022Q4")
