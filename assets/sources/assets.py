@@ -17,7 +17,7 @@ from .wandb_runs import STATUSES, ImportReport, import_runs
 
 KEY = dg.AssetKey(["landing", "wandb_run_folders"])
 # The landing entities an import writes: the raw assets reading them are downstream in lineage.
-WRITES = ("runs", "code_blobs", "users")
+WRITES = ("runs", "code_blobs", "users", "artifacts", "sweeps")
 NO_FAILED_FOLDERS = "no_failed_folders"
 # Metadata is stored with every materialization: the full list stays in the run's log.
 TABLE_ROWS = 500
@@ -70,7 +70,7 @@ def status_table(report: ImportReport, limit: int = TABLE_ROWS) -> dg.TableMetad
     ],
     description=(
         "Real run folders written by the wandb client, imported from the drop folder (resource "
-        "`dropbox`) into the landing zone as runs, code blobs and users (docs/raw_activity.md). "
+        "`dropbox`) into the landing zone as runs, code blobs, users, artifacts and sweeps (docs/raw_activity.md). "
         "Idempotent: unchanged folders are skipped, grown ones (resumed runs) updated. The metadata "
         "holds the per-folder status table and the quarters the import touched."
     ),
