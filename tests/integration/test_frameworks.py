@@ -91,16 +91,19 @@ def test_both_signals_are_unioned_per_run(world):
 
 def test_agreement_of_the_signals_among_runs_with_both(world):
     data, *_ = world
-    agreement = rows(data, "select library, runs_with_both_signals, runs_agreeing, runs_code_only, runs_telemetry_only "
+    agreement = rows(data, "select library, runs_with_both_signals, runs_agreeing, runs_code_only, runs_telemetry_only, "
+                           "code_import_expected, loaded_by "
                            "from marts.library_detection_agreement_by_quarter where quarter_start = '2022-10-01' "
                            "order by library")
     assert agreement == [
-        ("Hugging Face Transformers", 1, 0, 1, 0),  # f1: imported, not in the telemetry
-        ("Keras", 1, 0, 0, 1),  # f2: tf.keras
-        ("PyTorch", 2, 1, 1, 0),  # f1 agrees; f7's telemetry names only an unknown number
-        ("TensorFlow", 1, 1, 0, 0),
-        ("XGBoost", 1, 1, 0, 0),
-        ("scikit-learn", 1, 1, 0, 0),
+        ("Hugging Face Transformers", 1, 0, 1, 0, True, None),  # f1: imported, not in the telemetry
+        ("Keras", 1, 1, 0, 0, False, ["TensorFlow"]),  # f2: from tensorflow import keras
+        ("PyTorch", 2, 1, 1, 0, True, None),  # f1 agrees; f7's telemetry names only an unknown number
+        ("TensorFlow", 1, 1, 0, 0, True, None),
+        ("XGBoost", 1, 1, 0, 0, True, None),
+        # f6: scikit-learn imports joblib; its code could not be expected to: no disagreement.
+        ("joblib", 1, 0, 0, 1, False, ["scikit-learn"]),
+        ("scikit-learn", 1, 1, 0, 0, True, None),
     ]
     assert rows(data, "select library, agreement_share from marts.library_detection_agreement_by_year "
                       "where year = 2022 and library = 'Hugging Face Transformers'") == [("Hugging Face Transformers", 0.5)]
