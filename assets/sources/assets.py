@@ -30,6 +30,7 @@ STATUS_SCHEMA = dg.TableSchema(
         dg.TableColumn("reason", "string", description="why a folder is partial, skipped or failed"),
         dg.TableColumn("created_at", "string"),
         dg.TableColumn("state", "string"),
+        dg.TableColumn("user", "string", description="user_id and the rule that attributed it (docs/raw_activity.md)"),
     ]
 )
 
@@ -48,6 +49,7 @@ def status_table(report: ImportReport, limit: int = TABLE_ROWS) -> dg.TableMetad
                     "reason": r["reason"] or "",
                     "created_at": r["created_at"].isoformat() if r["created_at"] else "",
                     "state": r["state"] or "",
+                    "user": f"{r['user_id'] or 'anonymous'} ({r['user_source']})" if r["user_source"] else "",
                 }
             )
             for r in rows
