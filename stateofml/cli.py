@@ -285,8 +285,8 @@ def cmd_import_runs(args) -> int:
         raise CliError(f"no such users file: {users}")
     landing = Path(args.landing).resolve() if args.landing else _data_dir(args).landing
     try:
-        report = import_runs(source, landing, users)
-    except ValueError as exc:  # a corrupt import manifest: refused, never silently re-imported
+        report = import_runs(source, landing, users, user=args.user)
+    except ValueError as exc:  # a corrupt import manifest, an empty --user: refused
         raise CliError(str(exc)) from None
     print(format_import_table(report.rows()))
     for problem in report.problems:
@@ -296,17 +296,56 @@ def cmd_import_runs(args) -> int:
         f"{summary['folders']} run folders: "
         + ", ".join(f"{summary[s]} {s}" for s in ("imported", "updated", "partial", "skipped", "failed"))
         + f"; wrote {summary['runs_written']} runs, {summary['code_blobs_written']} code blobs, "
-        f"{summary['users_written']} users into {landing}"
+        f"{summary['users_written']} users, {summary['artifacts_written']} artifacts, "
+        f"{summary['sweeps_written']} sweeps into {landing}"
     )
     touched = affected_by_files(report.files, landing)
-    last_closed = Quarter.containing(date.today()).previous()
-    closed = [q for q in touched.quarters if FIRST_QUARTER <= q <= last_closed]
-    if closed:
-        span = closed[0].compact if len(closed) == 1 else f"{closed[0]}:{closed[-1]}"
-        print(f"quarters touched: {', '.join(q.compact for q in touched.quarters)}; next: stateofml materialize {span}")
-    elif touched:
+    if touched:
         print(f"quarters touched: {', '.join(q.compact for q in touched.quarters) or 'none (profiles only)'}")
+    for line in next_commands(touched.quarters, Quarter.containing(date.today()), data_dir_option(args)):
+        print(line)
     return 1 if summary["failed"] else 0
+
+
+def data_dir_option(args) -> str:
+    return f" --data-dir {args.data_dir}" if getattr(args, "data_dir", None) else ""
+
+
+def next_commands(touched: list[Quarter], current: Quarter, data_option: str = "") -> list[str]:
+    """What to run after an import: the closed quarters it touched; runs of the open quarter wait for
+    its close (the quarter-close schedule takes it on the 15th after), or a preview."""
+    closed = sorted(q for q in touched if FIRST_QUARTER <= q < current)
+    lines = []
+    if closed:
+        span = closed[0].compact if len(closed) == 1 else f"{closed[0].compact}:{closed[-1].compact}"
+        lines.append(f"next: stateofml{data_option} materialize {span}")
+    if current in touched:
+        lines.append(
+            f"next: {current.compact} is still open (closes {current.end.isoformat()}): "
+            f"stateofml{data_option} preview-open-quarter   # to date, in its own warehouse"
+        )
+    return lines
+
+
+def cmd_preview_open_quarter(args) -> int:
+    from assets.open_quarter import preview_open_quarter
+
+    from stateofml.platform.project import PROJECT_ROOT, dbt_executable
+
+    data = _data_dir(args).root
+    quarter = Quarter.containing(date.today())
+    ensure_manifest()
+    print(f"preview of {quarter.compact}, the quarter in progress -> {data / 'preview' / quarter.compact}")
+    try:
+        preview = preview_open_quarter(data, data / "landing", quarter, dbt=dbt_executable(),
+                                       project_dir=PROJECT_ROOT / "dbt_project")
+    except RuntimeError as exc:
+        print(f"FAILED: {exc}")
+        return 1
+    print(f"{preview.label}\nwarehouse: {preview.warehouse} (table preview_info; marts where quarter_start = "
+          f"'{quarter.partition_key}')\nnot in the report, its charts or the analysts' copy: those show closed "
+          f"quarters only; {quarter.compact} closes on {quarter.end.isoformat()}")
+    return 0
 
 
 def format_import_table(rows: list[dict]) -> str:
@@ -428,13 +467,24 @@ def build_parser() -> argparse.ArgumentParser:
                        "skips unchanged folders and updates grown ones (resumed runs). Prints one line per folder."),
                        epilog="examples:\n  stateofml import-runs ~/project/wandb\n"
                        "  stateofml import-runs /mnt/runs --users-file users.csv   # username/email -> country, profession\n"
+                       "  stateofml import-runs ~/alice/wandb --user alice          # all of it is alice's\n"
                        "then: stateofml materialize <the quarters it prints>\n"
                        "exit code: 0 every folder read, 1 some folders failed (listed), 2 usage error",
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("path", help="folder holding wandb run folders (searched at any depth)")
-    p.add_argument("--users-file", help="CSV/JSON/JSONL of user_id, username, email, country_code, profession, industry")
+    p.add_argument("--users-file", help="CSV/JSON/JSONL of user_id, username, email, entity, folder, country_code, "
+                   "profession, industry")
+    p.add_argument("--user", help="attribute every run of this import to this user id (before the users file and "
+                   "what the runs recorded)")
     p.add_argument("--landing", help="landing-zone folder (default <data-dir>/landing)")
     p.set_defaults(func=cmd_import_runs)
+
+    p = sub.add_parser("preview-open-quarter", help="the quarter in progress, to date, in its own warehouse",
+                       description=_wrap("Build the open quarter from the landing zone (ingestion, import detection, "
+                       "every dbt model) into <data-dir>/preview/<quarter>/stateofml.duckdb, replaced each time. "
+                       "Labelled 'to date' (table preview_info); never mixed into the closed quarters' warehouse, "
+                       "report pages or analysts' copy."))
+    p.set_defaults(func=cmd_preview_open_quarter)
 
     p = sub.add_parser("ui", help="start the Dagster UI (dagster dev) on this machine",
                        description=_wrap("Start `dagster dev -w workspace.yaml` with DAGSTER_HOME under --data-dir, "

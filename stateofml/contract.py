@@ -174,7 +174,13 @@ def landing_files(landing: Path | str, entity: str, first: date | None = None, e
 def write_parquet(landing: Path | str, entity: str, day: date, table: pa.Table, name: str | None = None) -> Path:
     """Write one immutable landing file atomically (temp file + rename, so readers never see half a file)."""
     schema = ENTITIES[entity].schema
-    table = table.select(schema.names).cast(schema)
+    # Fields beyond the contract's are allowed and kept (the raw tables' `extra`), after its own.
+    extras = [name for name in table.column_names if name not in schema.names]
+    contract_part = table.select(schema.names).cast(schema)
+    table = pa.Table.from_arrays(
+        [*contract_part.columns, *(table.column(n) for n in extras)],
+        schema=pa.schema([*schema, *(table.schema.field(n) for n in extras)]),
+    )
     folder = partition_dir(landing, entity, day)
     folder.mkdir(parents=True, exist_ok=True)
     final = folder / (name or f"part-{uuid.uuid4().hex[:12]}.parquet")

@@ -83,7 +83,7 @@ FRAMEWORK_SOURCES = {
     # torch + transformers in the code; numpy is kept too; os/json are the standard library.
     "torch_nlp.py": "import os, json\nimport numpy as np\nimport torch\nimport torch.nn as nn\n"
                     "from transformers import AutoModel\n\nmodel = AutoModel.from_pretrained('bert')\n",
-    # tf.keras: the code shows tensorflow only (Keras is seen by the telemetry).
+    # Keras through TensorFlow: the code counts both (and the telemetry flags both).
     "tf_keras.py": "import tensorflow as tf\nfrom tensorflow import keras\n\nmodel = keras.Sequential()\n",
     # Both core frameworks in one script.
     "torch_and_tf.py": "import torch\nimport tensorflow as tf\n",
@@ -112,11 +112,12 @@ def framework_world(landing: Path) -> None:
 
     Q4, run by run (hours):
       f1 a1 academic  torch_nlp.py     telemetry [1]        2 h   PyTorch both; Transformers code only; numpy code
-      f2 a1           tf_keras.py      telemetry [2, 3]     1 h   TensorFlow both; Keras telemetry only
+      f2 a1           tf_keras.py      telemetry [2, 3]     1 h   TensorFlow both; Keras both (from tensorflow import keras)
       f3 c1 corporate torch_and_tf.py  no telemetry         4 h   PyTorch, TensorFlow (code)
       f4 c1           no code          telemetry [1, 9]     3 h   PyTorch, Lightning (telemetry)
       f5 c2 corporate lightning_hydra  no telemetry         0.5 h Hydra, Lightning, PyTorch (code)
-      f6 p1 personal  boosted.py       telemetry [5, 6]     0.1 h XGBoost, scikit-learn both; pandas code
+      f6 p1 personal  boosted.py       telemetry [5, 6, 53] 0.1 h XGBoost, scikit-learn both; pandas code; joblib
+                                                                 telemetry only (scikit-learn imports it)
       f7 anonymous    secret.py        telemetry [999]      1 h   PyTorch, my_secret_lib (code); "telemetry import 999"
       f8 a2 academic  explore.ipynb    no telemetry         0.2 h LightGBM (code)
       f9 a2           no code          no telemetry         5 h   nothing known
@@ -150,7 +151,7 @@ def framework_world(landing: Path) -> None:
         run("f3", "c1", q4, 4.0, "torch_and_tf.py"),
         run("f4", "c1", q4, 3.0, None, [1, 9]),
         run("f5", "c2", q4, 0.5, "lightning_hydra.py"),
-        run("f6", "p1", q4, 0.1, "boosted.py", [5, 6]),
+        run("f6", "p1", q4, 0.1, "boosted.py", [5, 6, 53]),
         run("f7", None, q4, 1.0, "secret.py", [999]),
         run("f8", "a2", q4, 0.2, "explore.ipynb"),
         run("f9", "a2", q4, 5.0),

@@ -32,7 +32,9 @@ def blobs_query(conn, quarters) -> str:
     missing = [t for t in tables if t not in existing]
     if missing:
         raise dg.Failure(f"raw code blobs not loaded for {', '.join(missing)}: materialize raw/code_blobs first")
-    return " union all ".join(f"select code_hash, path, source from {t}" for t in tables)
+    # local_modules: an extra field the run-folder importer writes (the project's own modules).
+    local = "from_json(json_extract(extra, '$.local_modules'), '[\"VARCHAR\"]') as local_modules"
+    return " union all ".join(f"select code_hash, path, source, {local} from {t}" for t in tables)
 
 
 @dg.asset(

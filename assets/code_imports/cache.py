@@ -75,7 +75,9 @@ def update_code_imports(
 ) -> ParseStats:
     """Parse the sources of ``blobs_query`` (rows of code_hash, path, source) not parsed before.
 
-    ``blobs_query`` is any SELECT, e.g. ``select code_hash, path, source from raw.code_blobs__2022q4``.
+    ``blobs_query`` is any SELECT, e.g. ``select code_hash, path, source from raw.code_blobs__2022q4``;
+    an optional fourth column ``local_modules`` (VARCHAR[]) names the project's own modules, which are
+    not counted (``extract_imports(local_modules=...)``).
     ``workers`` > 1 parses in that many processes when at least ``pool_min_rows`` sources are new.
     """
     started = time.perf_counter()
@@ -144,23 +146,26 @@ def _duplicated_new_hashes(conn: duckdb.DuckDBPyConnection, blobs_query: str) ->
 
 def _new_blobs(conn: duckdb.DuckDBPyConnection, blobs_query: str, batch_rows: int) -> pa.RecordBatchReader:
     """The offered rows whose hash is not in the table yet, streamed: never the whole set in memory."""
+    has_local = "local_modules" in conn.sql(f"select * from ({blobs_query}) limit 0").columns
+    local = "b.local_modules" if has_local else "null::varchar[]"
     return conn.sql(
         f"""
-        select b.code_hash, b.path, b.source, strlen(b.source) as source_bytes
+        select b.code_hash, b.path, b.source, strlen(b.source) as source_bytes, {local} as local_modules
         from ({blobs_query}) b anti join {TABLE} p on b.code_hash = p.code_hash
         where b.code_hash is not null
         """
     ).to_arrow_reader(batch_rows)
 
 
-Row = tuple[str, str | None, str | None, int | None]  # code_hash, path, source, source_bytes
+Row = tuple[str, str | None, str | None, int | None, list[str] | None]  # hash, path, source, bytes, local
 
 
 def _first_copies(batch: pa.RecordBatch, duplicated: frozenset[str], taken: set[str]) -> list[Row]:
     """The batch's rows, keeping only the first copy of a hash the query offers more than once."""
     columns = batch.to_pydict()
     rows = []
-    for row in zip(columns["code_hash"], columns["path"], columns["source"], columns["source_bytes"], strict=True):
+    keys = ("code_hash", "path", "source", "source_bytes", "local_modules")
+    for row in zip(*(columns[k] for k in keys), strict=True):
         if row[0] in duplicated:
             if row[0] in taken:
                 continue
@@ -172,11 +177,16 @@ def _first_copies(batch: pa.RecordBatch, duplicated: frozenset[str], taken: set[
 def _parse(rows: list[Row], pool: Executor | None, workers: int) -> list[ImportResult]:
     sources = [row[2] for row in rows]
     paths = [row[1] for row in rows]
+    local = [tuple(row[4] or ()) for row in rows]
     if pool is None:
-        return [extract_imports(source, path) for source, path in zip(sources, paths, strict=True)]
+        return [_extract(s, p, m) for s, p, m in zip(sources, paths, local, strict=True)]
     # A few chunks per worker: big enough to amortise pickling, small enough to balance uneven files.
     chunksize = max(1, len(rows) // (workers * 4))
-    return list(pool.map(extract_imports, sources, paths, chunksize=chunksize))
+    return list(pool.map(_extract, sources, paths, local, chunksize=chunksize))
+
+
+def _extract(source: str | None, path: str | None, local_modules: tuple[str, ...]) -> ImportResult:
+    return extract_imports(source, path, local_modules=local_modules)
 
 
 def _insert(writer: duckdb.DuckDBPyConnection, rows: list[Row], results: list[ImportResult]) -> None:

@@ -30,7 +30,7 @@ import re
 import sys
 import warnings
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 # Above this a source is not read at all: generated files or notebooks full of embedded outputs that size
 # carry no more imports, and a worker must not hold hundreds of MB for one blob.
@@ -52,6 +52,26 @@ _PY2_STDLIB = frozenset(
 STDLIB_MODULES = frozenset(sys.stdlib_module_names) | {"__future__", "__main__"} | _PY2_STDLIB
 
 _DYNAMIC_IMPORT_FUNCS = frozenset({"__import__", "import_module"})
+
+# Keras used through TensorFlow (`from tensorflow import keras`, `tensorflow.keras.layers`, the older
+# `tensorflow.python.keras`): Keras is what the script programs against, so both count.
+_TF_KERAS = re.compile(r"^tensorflow(?:\.python)?\.keras(?:\.|$)")
+# `tf.keras.<...>` after `import tensorflow as tf`: an attribute access, outside strings and comments.
+_KERAS_ATTR = re.compile(
+    r"""
+      \#[^\n]*+
+    | \"\"\"(?:[^"\\]++|\\[\s\S]|"(?!""))*+\"\"\"
+    | '''(?:[^'\\]++|\\[\s\S]|'(?!''))*+'''
+    | "(?:[^"\\\n]++|\\[\s\S])*+"
+    | '(?:[^'\\\n]++|\\[\s\S])*+'
+    | (?<![\w.])(?P<base>[A-Za-z_]\w*+)[ \t]*+\.[ \t]*+keras\b
+    """,
+    re.VERBOSE,
+)
+# IPython line magics that time or profile a Python statement: the statement still runs.
+_STATEMENT_MAGIC = re.compile(
+    r"^([ \t]*)%(?:time|timeit|prun)\b(?:[ \t]+-\w+(?:[ \t]+\d+)?)*+[ \t]+(?=\S)", re.MULTILINE
+)
 
 # One left-to-right pass, like a tokenizer: comments and string literals are consumed whole so that an
 # "import" inside a docstring or a comment is never taken for a statement. Possessive quantifiers keep
@@ -98,14 +118,57 @@ class ImportResult:
 
 @dataclass(slots=True)
 class _Found:
-    """Module names gathered from one unit of code, and the first reason a regex had to stand in."""
+    """Module names gathered from one unit of code, and the first reason a regex had to stand in.
+
+    ``tf_aliases``: names bound to tensorflow by an import; ``keras_bases``: names ``X`` of ``X.keras``.
+    """
 
     names: set[str]
     fallback: str | None = None
+    tf_aliases: set[str] = field(default_factory=set)
+    keras_bases: set[str] = field(default_factory=set)
+
+    def add(self, other: _Found) -> None:
+        self.names |= other.names
+        self.tf_aliases |= other.tf_aliases
+        self.keras_bases |= other.keras_bases
+        self.fallback = self.fallback or other.fallback
 
 
-def extract_imports(source: str | bytes | None, path: str | None = None, *, prefilter: bool = True) -> ImportResult:
-    """The third-party modules ``source`` imports. ``path`` (``train.py``, ``nb.ipynb``) tells notebooks apart."""
+def extract_imports(
+    source: str | bytes | None,
+    path: str | None = None,
+    *,
+    prefilter: bool = True,
+    local_modules: Iterable[str] = (),
+) -> ImportResult:
+    """The third-party modules ``source`` imports. ``path`` (``train.py``, ``nb.ipynb``) tells notebooks apart.
+
+    Modules that are the project's own are left out: ``local_modules`` (what the run's file list shows
+    beside the script) and what ``path`` itself shows (see :func:`local_modules_of_path`).
+    """
+    result = _extract(source, path, prefilter)
+    local = local_modules_of_path(path) | set(local_modules)
+    if local and result.modules:
+        result = ImportResult(tuple(m for m in result.modules if m not in local), result.method, result.error)
+    return result
+
+
+def local_modules_of_path(path: str | None) -> set[str]:
+    """The project's own modules a saved-code path shows: its top folder (``src`` of ``src/train.py``,
+    imported as ``from src.models import Net``) and a script's own name (``import train``)."""
+    if not path:
+        return set()
+    parts = [part for part in path.replace("\\", "/").split("/") if part not in ("", ".")]
+    if not parts or ".." in parts:
+        return set()
+    local = {parts[0]} if len(parts) > 1 else set()
+    if parts[-1].endswith(".py"):
+        local.add(parts[-1][: -len(".py")])
+    return {name for name in local if name.isidentifier()}
+
+
+def _extract(source: str | bytes | None, path: str | None, prefilter: bool) -> ImportResult:
     try:
         if not source:
             return ImportResult((), "empty")
@@ -123,14 +186,23 @@ def extract_imports(source: str | bytes | None, path: str | None = None, *, pref
 
 
 def third_party(names: Iterable[str]) -> tuple[str, ...]:
-    """Sorted unique top-level modules of absolute module names, without the standard library."""
-    tops = {name.split(".", 1)[0] for name in names if name and not name.startswith(".")}
+    """Sorted unique top-level modules of absolute module names, without the standard library.
+
+    ``tensorflow.keras...`` also counts ``keras`` (see ``_TF_KERAS``).
+    """
+    names = [name for name in names if name and not name.startswith(".")]
+    tops = {name.split(".", 1)[0] for name in names}
+    if any(_TF_KERAS.match(name) for name in names):
+        tops.add("keras")
     return tuple(sorted(t for t in tops if t.isidentifier() and not keyword.iskeyword(t) and t not in STDLIB_MODULES))
 
 
 def _result(found: _Found, parsed_method: str) -> ImportResult:
     method = "line_fallback" if found.fallback else parsed_method
-    return ImportResult(third_party(found.names), method, found.fallback)
+    names = found.names
+    if found.tf_aliases & found.keras_bases:
+        names = names | {"tensorflow.keras"}
+    return ImportResult(third_party(names), method, found.fallback)
 
 
 # --- decoding ---------------------------------------------------------------------------------------
@@ -194,13 +266,17 @@ def _extract_code(text: str, prefilter: bool) -> _Found:
         found = _scan(text)
         found.fallback = _describe(exc)  # the whole file's error says more than a statement's
         return found
-    return _Found(_names_in_tree(tree))
+    found = _Found(set())
+    _walk(tree, found)
+    return found
 
 
 def _scan(text: str) -> _Found:
     """The prefilter: import statements found by the scanner, each parsed by ``ast`` (regex if it fails)."""
+    # `X.keras` is collected whatever X is: the import binding X to tensorflow may be in another cell.
+    keras_bases = {m["base"] for m in _KERAS_ATTR.finditer(text) if m["base"]} if "keras" in text else set()
     if "import" not in text:  # the fast exit for most notebook cells and small modules
-        return _Found(set())
+        return _Found(set(), keras_bases=keras_bases)
     statements: list[re.Match[str]] = []
     names: set[str] = set()
     for match in _SCAN.finditer(text):
@@ -208,7 +284,7 @@ def _scan(text: str) -> _Found:
             statements.append(match)
         elif match.group("dynamic"):
             names.add(match.group("dynamic"))
-    found = _Found(names)
+    found = _Found(names, keras_bases=keras_bases)
     if statements:
         _parse_statements(text, statements, found)
     return found
@@ -218,14 +294,16 @@ def _parse_statements(text: str, statements: list[re.Match[str]], found: _Found)
     # One parse for all statements is cheapest; only if it fails is each one parsed on its own, so that
     # one malformed statement falls back to the regex alone.
     try:
-        found.names |= _names_in_tree(_parse("\n".join(m.group("stmt") for m in statements)))
-        return
+        tree = _parse("\n".join(m.group("stmt") for m in statements))
     except Exception:  # noqa: BLE001 - narrowed down statement by statement below
         pass
+    else:
+        _walk(tree, found)
+        return
     for match in statements:
         statement = match.group("stmt")
         try:
-            found.names |= _names_in_tree(_parse(statement))
+            _walk(_parse(statement), found)
         except Exception as exc:  # noqa: BLE001
             found.names.update(_names_by_regex(statement))
             if not found.fallback:
@@ -240,19 +318,26 @@ def _parse(code: str) -> ast.Module:
         return ast.parse(code)
 
 
-def _names_in_tree(tree: ast.AST) -> set[str]:
-    names: set[str] = set()
+def _walk(tree: ast.AST, found: _Found) -> None:
+    names = found.names
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
-            names.update(alias.name for alias in node.names)
+            for alias in node.names:
+                names.add(alias.name)
+                if alias.name.split(".", 1)[0] == "tensorflow":
+                    # `import tensorflow.compat.v1 as tf` binds tf; without `as`, the top-level name.
+                    found.tf_aliases.add(alias.asname or "tensorflow")
         elif isinstance(node, ast.ImportFrom):
             if node.level == 0 and node.module:  # level > 0: relative, the project's own code
                 names.add(node.module)
+                if node.module.split(".", 1)[0] == "tensorflow":
+                    names.update(f"{node.module}.{alias.name}" for alias in node.names if alias.name == "keras")
         elif isinstance(node, ast.Call):
             dynamic = _dynamic_import(node)
             if dynamic:
                 names.add(dynamic)
-    return names
+        elif isinstance(node, ast.Attribute) and node.attr == "keras" and isinstance(node.value, ast.Name):
+            found.keras_bases.add(node.value.id)
 
 
 def _dynamic_import(call: ast.Call) -> str | None:
@@ -312,9 +397,9 @@ def _extract_notebook(text: str, prefilter: bool) -> ImportResult:
         any_code = True
         # Cell by cell, as Jupyter compiles them: a broken cell falls back alone.
         cell_found = _extract_code(code, prefilter)
-        found.names |= cell_found.names
         if cell_found.fallback and not found.fallback:
             found.fallback = f"code cell {index}: {cell_found.fallback}"
+        found.add(cell_found)  # an alias bound in one cell is used in the next
     if not any_code:
         return ImportResult((), "empty")
     return _result(found, "notebook_ast")
@@ -349,6 +434,8 @@ def _python_of_cell(cell: str) -> str | None:
         if magic in _FOREIGN_CELL_MAGICS or (magic in ("writefile", "file") and not target.endswith(".py")):
             return None
         cell = rest
+    # `%time import x` runs the statement: keep it, without the magic.
+    cell = _STATEMENT_MAGIC.sub(lambda m: m.group(1), cell)
     # `pass` rather than nothing keeps an indented block that only held a magic syntactically valid.
     return _MAGIC_LINE.sub(lambda m: m.group(1) + "pass", cell)
 
@@ -368,4 +455,5 @@ def _salvage_notebook(text: str, exc: Exception, prefilter: bool) -> ImportResul
         if _IMPORT_LINE.match(line):
             lines.append(line.strip())
     found = _extract_code("\n".join(lines), prefilter)
-    return ImportResult(third_party(found.names), "line_fallback", f"invalid notebook JSON: {exc}"[:300])
+    found.fallback = f"invalid notebook JSON: {exc}"[:300]
+    return _result(found, "line_fallback")

@@ -17,7 +17,7 @@ from .wandb_runs import STATUSES, ImportReport, import_runs
 
 KEY = dg.AssetKey(["landing", "wandb_run_folders"])
 # The landing entities an import writes: the raw assets reading them are downstream in lineage.
-WRITES = ("runs", "code_blobs", "users")
+WRITES = ("runs", "code_blobs", "users", "artifacts", "sweeps")
 NO_FAILED_FOLDERS = "no_failed_folders"
 # Metadata is stored with every materialization: the full list stays in the run's log.
 TABLE_ROWS = 500
@@ -30,6 +30,7 @@ STATUS_SCHEMA = dg.TableSchema(
         dg.TableColumn("reason", "string", description="why a folder is partial, skipped or failed"),
         dg.TableColumn("created_at", "string"),
         dg.TableColumn("state", "string"),
+        dg.TableColumn("user", "string", description="user_id and the rule that attributed it (docs/raw_activity.md)"),
     ]
 )
 
@@ -48,6 +49,7 @@ def status_table(report: ImportReport, limit: int = TABLE_ROWS) -> dg.TableMetad
                     "reason": r["reason"] or "",
                     "created_at": r["created_at"].isoformat() if r["created_at"] else "",
                     "state": r["state"] or "",
+                    "user": f"{r['user_id'] or 'anonymous'} ({r['user_source']})" if r["user_source"] else "",
                 }
             )
             for r in rows
@@ -70,7 +72,7 @@ def status_table(report: ImportReport, limit: int = TABLE_ROWS) -> dg.TableMetad
     ],
     description=(
         "Real run folders written by the wandb client, imported from the drop folder (resource "
-        "`dropbox`) into the landing zone as runs, code blobs and users (docs/raw_activity.md). "
+        "`dropbox`) into the landing zone as runs, code blobs, users, artifacts and sweeps (docs/raw_activity.md). "
         "Idempotent: unchanged folders are skipped, grown ones (resumed runs) updated. The metadata "
         "holds the per-folder status table and the quarters the import touched."
     ),

@@ -1,19 +1,23 @@
 {#- Hardware classification of a run from the environment its client recorded.
     Each rule is one macro so that fct_runs and the unit tests share it. -#}
 
-{#- An NVML / Apple chip name -> the key of seeds/gpu_models.csv: upper case, single spaces,
-    without the "NVIDIA " prefix newer drivers add nor the "Tesla " brand older ones wrote, without
-    MIG slices, laptop markers (a separate flag) and memory / form-factor suffixes
-    ("A100-SXM4-40GB", "A100 80GB PCIe", "H100 80GB HBM3", "GTX 1060 6GB" -> A100, A100, H100, GTX 1060).
+{#- An NVML / rocm-smi / Apple chip name -> the key of seeds/gpu_models.csv: upper case, single
+    spaces, without the "NVIDIA " prefix newer drivers add, the "Tesla " brand older ones wrote, the
+    "GRID " of virtual GPUs and the "AMD " some rocm-smi versions print; without MIG slices, laptop
+    markers (a separate flag), virtual-GPU profiles ("A10-24Q", "T4-16Q", "A100-40C", MIG-backed
+    "A100-1-5C") and memory / form-factor suffixes ("A100-SXM4-40GB", "A100 80GB PCIe",
+    "H100 80GB HBM3", "V100-DGXS-32GB", "V100-FHHL-16GB", "GH200 480GB", "GTX 1060 6GB" -> A100,
+    A100, H100, V100, V100, GH200, GTX 1060).
     Regex work is per distinct name (int_gpu_names), never per run: at 31 M runs a quarter the same
     expressions per row cost ~18 s against ~3 s for distinct names plus a join. -#}
 {% macro normalize_gpu_name(name) -%}
     {#- Every pattern but the first is anchored, so "replace all" replaces its one match. -#}
     {%- set s = regexp_replace_all('upper(trim(' ~ name ~ '))', '\s+', ' ') -%}
-    {%- set s = regexp_replace_all(s, '^(NVIDIA |TESLA )+', '') -%}
+    {%- set s = regexp_replace_all(s, '^((NVIDIA|TESLA|GRID|AMD) )+', '') -%}
     {%- set s = regexp_replace_all(s, ' MIG( .*)?$', '') -%}
     {%- set s = regexp_replace_all(s, ' (LAPTOP GPU|WITH MAX-Q DESIGN|MAX-Q|MOBILE)$', '') -%}
-    trim({{ regexp_replace_all(s, '([- ]+(SXM[0-9]*|PCIE|PCI-E|HBM[0-9]*E?|NVL|[0-9]+ ?GB))+$', '') }})
+    {%- set s = regexp_replace_all(s, '-([0-9]+-)?[0-9]+[ABCQ]$', '') -%}
+    trim({{ regexp_replace_all(s, '([- ]+(SXM[0-9]*|PCIE|PCI-E|HBM[0-9]*E?|NVL|DGXS|FHHL|[0-9]+ ?GB))+$', '') }})
 {%- endmacro %}
 
 {#- Laptop variants carry the same chip as the desktop card; only the segment differs. -#}
@@ -25,7 +29,7 @@
 {% macro gpu_vendor_from_name(name) -%}
     case
         when {{ regexp_contains('upper(' ~ name ~ ')', '^APPLE') }} then 'Apple'
-        when {{ regexp_contains('upper(' ~ name ~ ')', '(NVIDIA|GEFORCE|QUADRO|TESLA|TITAN|RTX|GTX)') }} then 'NVIDIA'
+        when {{ regexp_contains('upper(' ~ name ~ ')', '(NVIDIA|GEFORCE|QUADRO|TESLA|TITAN|RTX|GTX|GRID)') }} then 'NVIDIA'
         when {{ regexp_contains('upper(' ~ name ~ ')', '(AMD|RADEON|INSTINCT)') }} then 'AMD'
         when {{ regexp_contains('upper(' ~ name ~ ')', '(INTEL|ARC )') }} then 'Intel'
         else 'Other'

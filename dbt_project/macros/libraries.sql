@@ -142,6 +142,14 @@ telemetry_visible as (
     join {{ ref('telemetry_imports') }} as telemetry on libraries.module = telemetry.module
 ),
 
+-- Libraries another library imports (seed transitive_libraries): telemetry flags them on runs whose
+-- code never names them, which is expected, not a disagreement.
+transitive as (
+    select library, {{ list_agg('loaded_by', sorted=true) }} as loaded_by
+    from {{ ref('transitive_libraries') }}
+    group by library
+),
+
 agreement as (
     select
         {{ p }},
@@ -159,14 +167,17 @@ agreement as (
 
 select
     {{ period_columns(period, 'agreement', 'quarters_loaded') }},
-    library,
+    agreement.library,
     cast(runs_with_both_signals as bigint) as runs_with_both_signals,
     cast(runs_agreeing as bigint) as runs_agreeing,
     cast(runs_code_only as bigint) as runs_code_only,
     cast(runs_telemetry_only as bigint) as runs_telemetry_only,
     cast(runs_agreeing / runs_with_both_signals as double) as agreement_share,
     cast(runs_code_only / runs_with_both_signals as double) as code_only_share,
-    cast(runs_telemetry_only / runs_with_both_signals as double) as telemetry_only_share
+    cast(runs_telemetry_only / runs_with_both_signals as double) as telemetry_only_share,
+    transitive.library is null as code_import_expected,
+    transitive.loaded_by
 from agreement
 join quarters_loaded on agreement.{{ p }} = quarters_loaded.{{ p }}
+left join transitive on agreement.library = transitive.library
 {%- endmacro %}

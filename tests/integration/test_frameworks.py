@@ -104,12 +104,17 @@ def test_agreement_of_the_signals_among_runs_with_both(world):
                            "group by library order by library")
     assert agreement == [
         ("Hugging Face Transformers", 1, 0, 1, 0),  # f1: imported, not in the telemetry
-        ("Keras", 1, 0, 0, 1),  # f2: tf.keras
+        ("Keras", 1, 1, 0, 0),  # f2: from tensorflow import keras
         ("PyTorch", 2, 1, 1, 0),  # f1 agrees; f7's telemetry names only an unknown number
         ("TensorFlow", 1, 1, 0, 0),
         ("XGBoost", 1, 1, 0, 0),
+        ("joblib", 1, 0, 0, 1),  # f6: flagged by telemetry only ...
         ("scikit-learn", 1, 1, 0, 0),
     ]
+    # ... which is expected: scikit-learn imports joblib, its code could not be expected to.
+    assert rows(data, "select library, code_import_expected, loaded_by from marts.library_detection_agreement_by_year "
+                      "where year = 2022 and not code_import_expected order by library") == [
+        ("Keras", False, ["TensorFlow"]), ("joblib", False, ["scikit-learn"])]
     assert rows(data, "select library, agreement_share from marts.library_detection_agreement_by_year "
                       "where year = 2022 and library = 'Hugging Face Transformers'") == [("Hugging Face Transformers", 0.5)]
 

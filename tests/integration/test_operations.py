@@ -71,7 +71,8 @@ def test_import_runs_prints_every_folder_and_the_quarters(tmp_path):
     assert lines["aug2022"].split()[3] == "2022Q3"
     assert lines["empty"].startswith("failed") and "no run data" in lines["empty"]
     assert "3 run folders: 2 imported, 0 updated, 0 partial, 0 skipped, 1 failed; wrote 2 runs, 1 code blobs, 1 users" in out
-    assert "quarters touched: 2022Q1, 2022Q3; next: stateofml materialize 2022Q1:2022Q3" in out
+    assert "quarters touched: 2022Q1, 2022Q3\n" in out
+    assert f"next: stateofml --data-dir {data} materialize 2022Q1:2022Q3\n" in out
     assert sorted(p.parent.name for p in (data / "landing" / "runs").rglob("*.parquet")) == [
         "date=2022-02-14", "date=2022-08-01"]
 
@@ -79,12 +80,18 @@ def test_import_runs_prints_every_folder_and_the_quarters(tmp_path):
     rc, out, _ = cli("--data-dir", str(data), "import-runs", str(tree), "--users-file", str(users))
     assert rc == 0 and "2 run folders: 0 imported, 0 updated, 0 partial, 2 skipped, 0 failed; wrote 0 runs" in out
 
+    # --user attributes the whole folder: both runs change owner and are written again.
+    rc, out, _ = cli("--data-dir", str(data), "import-runs", str(tree), "--user", "owner-id")
+    assert rc == 0 and "2 run folders: 0 imported, 2 updated, 0 partial, 0 skipped, 0 failed; wrote 2 runs" in out
+
 
 def test_import_runs_usage_errors(tmp_path):
     rc, _, err = cli("--data-dir", str(tmp_path), "import-runs", str(tmp_path / "nowhere"))
     assert rc == 2 and err.strip() == f"stateofml: error: no such folder: {tmp_path / 'nowhere'}"
     rc, _, err = cli("--data-dir", str(tmp_path), "import-runs", str(tmp_path), "--users-file", str(tmp_path / "u.csv"))
     assert rc == 2 and "no such users file" in err
+    rc, _, err = cli("--data-dir", str(tmp_path), "import-runs", str(tmp_path), "--user", " ")
+    assert rc == 2 and "--user needs a user id" in err
     rc, _, err = cli("import-runs")
     assert rc == 2 and "the following arguments are required: path" in err
     assert not (tmp_path / "landing").exists()

@@ -15,9 +15,10 @@ import platform
 import shutil
 import struct
 import subprocess
+import time
 import sys
 import zlib
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -382,7 +383,12 @@ def tree(tmp_path):
         "cudaVersion": "12.4",
     }
     make_run(t, "run-20240501_080000-h100node", metadata=md_nv, summary={"_wandb": {"runtime": "7200"}})
-    make_run(t, "run-20220301_100000-stillrun", metadata=dict(MD_2022, username=None, startedAt="2022-03-01T10:00:00"))
+    # No exit, no summary, silent since 2022: crashed. No username, e-mail or entity: anonymous.
+    make_run(
+        t,
+        "run-20220301_100000-stillrun",
+        metadata=dict(MD_2022, username=None, email=None, startedAt="2022-03-01T10:00:00", heartbeatAt="2022-03-01T10:20:00"),
+    )
     return t
 
 
@@ -434,7 +440,9 @@ def test_hand_built_folders(tree, tmp_path):
     assert (r["created_at"].date().isoformat(), r["project"]) == ("2024-05-01", None)
 
     r = runs["stillrun"]
-    assert (r["state"], r["runtime_seconds"], r["user_id"]) == ("running", None, None)  # anonymous
+    # Runtime up to the last heartbeat; anonymous.
+    assert (r["state"], r["runtime_seconds"], r["user_id"]) == ("crashed", 1200.0, None)
+    assert {f.run_id: f.user_source for f in report.folders}["stillrun"] == "anonymous"
     assert {f.parent.name for f in landing_files(landing, "runs")} == {
         "date=2022-02-14",
         "date=2024-12-31",
@@ -452,7 +460,7 @@ def test_folder_that_grew_is_updated(tree, tmp_path):
     assert {f.run_id: f.status for f in report.folders}["stillrun"] == "updated"
     assert report.summary()["skipped"] == 3 and report.runs_written == 1 and report.code_blobs_written == 0
     versions = sorted((r for r in rows(landing, "runs") if r["run_id"] == "stillrun"), key=lambda r: r["updated_at"])
-    assert [(v["state"], v["runtime_seconds"]) for v in versions] == [("running", None), ("finished", 50)]
+    assert [(v["state"], v["runtime_seconds"]) for v in versions] == [("crashed", 1200.0), ("finished", 50)]
     assert versions[1]["updated_at"] > versions[0]["updated_at"]
     assert import_runs(tree, landing).summary()["skipped"] == 4
 
@@ -544,3 +552,209 @@ def test_report_rows_and_corrupt_manifest(tree, tmp_path):
         import_runs(tree, landing)
     with pytest.raises(FileNotFoundError):
         import_runs(tmp_path / "nowhere", landing)
+
+
+# -- the real client: identity, crashes, artifacts, sweeps -----------------------------------------
+
+SCRIPT_ENTITY = """\
+import json, sys
+import wandb
+
+run = wandb.init(project="sotml-real", entity="acme-lab")
+wandb.log({"x": 1})
+run.finish()
+json.dump({"id": run.id}, open(sys.argv[1], "w"))
+"""
+
+SCRIPT_ARTIFACTS = """\
+import json, os, sys
+import datasets  # the sibling datasets.py, not Hugging Face's
+import wandb
+
+run = wandb.init(project="sotml-real", save_code=True)
+with open("train.csv", "w") as f:
+    f.write("x,y\\n" + "1,2\\n" * 100)
+data = wandb.Artifact("mnist-small", type="dataset")
+data.add_file("train.csv")
+run.log_artifact(data)
+with open("weights.bin", "wb") as f:
+    f.write(bytes(5000))
+model = wandb.Artifact("resnet", type="model")
+model.add_file("weights.bin")
+run.log_artifact(model, aliases=["best"])
+run.log_code(".")
+run.finish()
+json.dump({"id": run.id, "sweep": os.environ.get("WANDB_SWEEP_ID")}, open(sys.argv[1], "w"))
+"""
+
+# Killed with SIGKILL by the fixture once it has logged enough to flush a few log blocks.
+SCRIPT_KILLED = """\
+import json, sys, time
+import wandb
+
+run = wandb.init(project="sotml-real")
+for step in range(600):
+    wandb.log({"step_loss": 1.0 / (step + 1), "note": "padding " * 8})
+json.dump({"id": run.id, "t_logged": time.time()}, open(sys.argv[1], "w"))
+time.sleep(600)
+"""
+
+SCRIPT_RESUME_KILLED = """\
+import json, sys
+import wandb
+
+run = wandb.init(project="sotml-real", id=json.load(open(sys.argv[2]))["id"], resume="allow")
+wandb.log({"step_loss": 0.001})
+run.finish()
+json.dump({"id": run.id}, open(sys.argv[1], "w"))
+"""
+
+
+@pytest.fixture(scope="module")
+def real_more(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("wandb_real_more")
+    (tmp / "proj").mkdir()
+    (tmp / "home").mkdir()
+    scripts = {
+        "train_entity": SCRIPT_ENTITY,
+        "train_artifacts": SCRIPT_ARTIFACTS,
+        "train_killed": SCRIPT_KILLED,
+        "train_resume": SCRIPT_RESUME_KILLED,
+    }
+    for name, text in scripts.items():
+        (tmp / "proj" / f"{name}.py").write_text(text)
+    (tmp / "proj" / "datasets.py").write_text("ROOT = 'data'\n")
+    env = {k: v for k, v in _client_env(tmp).items() if k != "WANDB_USERNAME"}  # no identity but the entity
+    _run_scripts(tmp, env, ["train_entity"])
+    _run_scripts(tmp, {**env, "WANDB_SWEEP_ID": "swp-real-1"}, ["train_artifacts"])
+    killed = subprocess.Popen(
+        [sys.executable, "train_killed.py", str(tmp / "train_killed.json")],
+        cwd=tmp / "proj", env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(1200):
+            if (tmp / "train_killed.json").exists() or killed.poll() is not None:
+                break
+            time.sleep(0.1)
+        time.sleep(1.0)  # let the client's service write what it has
+    finally:
+        killed.kill()  # SIGKILL: no finish, no exit record
+        killed.wait(timeout=60)
+    assert (tmp / "train_killed.json").exists(), "the killed script never started its run"
+    shutil.copytree(tmp / "out", tmp / "before_resume", symlinks=True)
+    _run_scripts(tmp, env, ["train_resume"], str(tmp / "train_killed.json"))
+    info = {n: json.loads((tmp / f"train_{n}.json").read_text()) for n in ("entity", "artifacts", "killed", "resume")}
+    return tmp, info
+
+
+def test_entity_only_run_is_attributed(real_more, tmp_path):
+    tmp, info = real_more
+    landing = tmp_path / "landing"
+    report = import_runs(tmp / "before_resume", landing)
+    by_id = {f.run_id: f for f in report.folders}
+    run_id = info["entity"]["id"]
+    assert (by_id[run_id].facts.username, by_id[run_id].facts.entity) == (None, "acme-lab")
+    assert (by_id[run_id].record["user_id"], by_id[run_id].user_source) == ("acme-lab", "entity")
+    # Runs that recorded no identity at all stay anonymous, and are still written (counted).
+    assert by_id[info["artifacts"]["id"]].record["user_id"] is None
+    assert by_id[info["artifacts"]["id"]].user_source == "anonymous"
+
+    # The users file maps the entity to an account.
+    users = tmp_path / "users.csv"
+    users.write_text("user_id,entity,country_code\nu-acme,acme-lab,DE\n")
+    again = import_runs(tmp / "before_resume", landing, users_file=users)
+    assert {f.run_id: f.status for f in again.folders}[run_id] == "updated"
+    assert latest(landing, "runs", "run_id")[run_id]["user_id"] == "u-acme"
+
+    # --user attributes the whole import, whatever the runs recorded.
+    third = import_runs(tmp / "before_resume", landing, users_file=users, user="u-owner")
+    assert {f.user_source for f in third.folders} == {"--user"}
+    assert {r["user_id"] for r in latest(landing, "runs", "run_id").values()} == {"u-owner"}
+
+
+def test_folder_attribution_conventions(real_more, tmp_path):
+    tmp, info = real_more
+    # The drop-box convention: runs under a folder named user=<id> belong to <id>.
+    drop = tmp_path / "dropbox"
+    shutil.copytree(tmp / "before_resume" / "wandb", drop / "user=u-drop" / "wandb", symlinks=True)
+    report = import_runs(drop, tmp_path / "landing1")
+    assert {(f.record["user_id"], f.user_source) for f in report.folders} == {("u-drop", "user= folder")}
+
+    # A users-file row with a folder attributes every run below it; other runs keep their own identity.
+    tree = tmp_path / "tree"
+    shutil.copytree(tmp / "before_resume" / "wandb", tree / "lab" / "bob" / "wandb", symlinks=True)
+    entity_folder = run_folder(tree / "lab" / "bob", info["entity"]["id"])
+    shutil.move(entity_folder, tree / entity_folder.name)
+    users = tmp_path / "users.json"
+    users.write_text(json.dumps([{"user_id": "u-bob", "folder": "lab/bob"}]))
+    report = import_runs(tree, tmp_path / "landing2", users_file=users)
+    got = {f.run_id: (f.record["user_id"], f.user_source) for f in report.folders}
+    assert got.pop(info["entity"]["id"]) == ("acme-lab", "entity")
+    assert set(got.values()) == {("u-bob", "users file folder")}
+
+
+def test_killed_run_becomes_crashed(real_more, tmp_path):
+    tmp, info = real_more
+    run_id = info["killed"]["id"]
+    landing = tmp_path / "landing"
+    report = import_runs(tmp / "before_resume", landing)
+    row = {f.run_id: f for f in report.folders}[run_id]
+    assert row.facts.exit_code is None and row.facts.last_seen_at is not None
+    # Just killed: silent for less than the threshold, so it may still be running.
+    assert (row.record["state"], row.record["runtime_seconds"]) == ("running", None)
+
+    # Silent longer than the threshold: crashed, with the runtime up to its last sign of life.
+    later = import_runs(tmp / "before_resume", landing, crashed_after=timedelta(0))
+    row = {f.run_id: f for f in later.folders}[run_id]
+    # The state changed with time alone: written again (partial: SIGKILL cut the log's last record).
+    assert row.status in ("updated", "partial") and later.runs_written == 1, row.reasons
+    rec = latest(landing, "runs", "run_id")[run_id]
+    assert rec["state"] == "crashed"
+    logged = datetime.fromtimestamp(info["killed"]["t_logged"], tz=UTC)
+    expected = (row.facts.last_seen_at - rec["started_at"]).total_seconds()
+    assert rec["runtime_seconds"] == pytest.approx(expected)
+    assert 0 < rec["runtime_seconds"] <= (logged - rec["started_at"]).total_seconds() + 1
+    assert import_runs(tmp / "before_resume", landing, crashed_after=timedelta(0)).runs_written == 0
+
+
+def test_resumed_crashed_run_finishes(real_more, tmp_path):
+    tmp, info = real_more
+    run_id = info["killed"]["id"]
+    landing = tmp_path / "landing"
+    import_runs(tmp / "before_resume", landing, crashed_after=timedelta(0))
+    crashed = latest(landing, "runs", "run_id")[run_id]
+    assert crashed["state"] == "crashed"
+    report = import_runs(tmp / "out", landing, crashed_after=timedelta(0))
+    assert report.runs_written == 1 and {f.status for f in report.folders if f.run_id == run_id} <= {"updated", "partial"}
+    now = latest(landing, "runs", "run_id")[run_id]
+    assert now["state"] == "finished" and now["updated_at"] > crashed["updated_at"]  # newest wins
+    assert now["runtime_seconds"] >= crashed["runtime_seconds"]  # the crashed segment's time counts
+
+
+def test_artifacts_and_sweep_are_imported(real_more, tmp_path):
+    tmp, info = real_more
+    run_id = info["artifacts"]["id"]
+    landing = tmp_path / "landing"
+    report = import_runs(tmp / "before_resume", landing)
+    run = latest(landing, "runs", "run_id")[run_id]
+    assert run["sweep_id"] == info["artifacts"]["sweep"] == "swp-real-1"
+
+    arts = {a["name"]: a for a in latest(landing, "artifacts", "artifact_id").values() if a["run_id"] == run_id}
+    assert {"mnist-small", "resnet"} <= set(arts)
+    assert (arts["mnist-small"]["type"], arts["mnist-small"]["size_bytes"]) == ("dataset", 4 + 4 * 100)
+    assert (arts["resnet"]["type"], arts["resnet"]["size_bytes"]) == ("model", 5000)
+    assert all(len(a["digest"]) == 32 for a in arts.values())  # the manifest digest (MD5 hex)
+    # Under a sweep the client ignores init's project ("uncategorized" without WANDB_PROJECT).
+    assert run["created_at"] <= arts["resnet"]["created_at"] and arts["resnet"]["project"] == run["project"]
+    code = [a for a in arts.values() if a["type"] == "code"]
+    assert len(code) == 1  # run.log_code(".")
+    assert report.artifacts_written == len(arts)
+
+    (sweep,) = [s for s in rows(landing, "sweeps") if s["sweep_id"] == "swp-real-1"]
+    assert (sweep["created_at"], sweep["project"], sweep["method"]) == (run["created_at"], run["project"], None)
+    # The sibling datasets.py is the project's own module: recorded with the code blob.
+    (blob,) = [b for b in rows(landing, "code_blobs") if b["code_hash"] == run["code_hash"]]
+    assert "datasets" in blob["local_modules"]
+
+    again = import_runs(tmp / "before_resume", landing)
+    assert again.artifacts_written == again.sweeps_written == 0

@@ -4,8 +4,8 @@
 ``offline-run-*`` folder under ``source`` (``discover``), reads its JSON/YAML files (``files``)
 and its binary ``.wandb`` log (``record_log`` + ``log_facts``), merges them per folder
 (``folder``: the log wins, files fill gaps, observation lists are unioned) and per run id
-(a resumed run has several folders), and writes contract records -- runs, code_blobs, users --
-to ``landing`` (``importer``: manifest, statuses, idempotency). Every folder appears in the
+(a resumed run has several folders), and writes contract records -- runs, code_blobs, users,
+artifacts, sweeps -- to ``landing`` (``importer``: manifest, statuses, idempotency). Every folder appears in the
 report as imported, updated, partial (written, with the reasons something could not be read),
 skipped (unchanged, or a symlink) or failed (nothing to write, with the reason).
 """

@@ -50,6 +50,9 @@ class RunFacts:
     host: str | None = None
     username: str | None = None
     email: str | None = None
+    entity: str | None = None  # wandb.init(entity=...) / WANDB_ENTITY: an account or a team
+    # The latest time the run was seen alive (record timestamps, heartbeat): decides a crash.
+    last_seen_at: datetime | None = None
     cpu_count: int | None = None
     memory_total_gb: float | None = None
     gpu: str | None = None
@@ -66,10 +69,26 @@ class RunFacts:
     code_paths: list[str] = field(default_factory=list)
     requirements: dict[str, str] = field(default_factory=dict)
     run_id: str | None = None  # as the log says, to check against the folder name
+    artifacts: list[ArtifactFacts] = field(default_factory=list)
+    # Top-level names of the project's own code the run shows (saved code files, code artifacts).
+    local_modules: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ArtifactFacts:
+    """One artifact version a run logged (an ``artifact`` record: ``wandb.log_artifact``, tables)."""
+
+    name: str
+    type: str
+    digest: str
+    size_bytes: int  # the sum of its manifest entries
+    logged_at: datetime | None  # the run's last sign of life before the record (records carry no time)
+    paths: tuple[str, ...] = ()  # manifest paths (a code artifact lists the project's files)
 
 
 _EARLIEST = {"created_at", "started_at"}
-_UNION = {"telemetry_imports", "telemetry_env", "media_types", "code_paths"}
+_LATEST = {"last_seen_at"}
+_UNION = {"telemetry_imports", "telemetry_env", "media_types", "code_paths", "artifacts", "local_modules"}
 
 
 def merge(base: RunFacts, over: RunFacts) -> RunFacts:
@@ -79,6 +98,8 @@ def merge(base: RunFacts, over: RunFacts) -> RunFacts:
         a, b = getattr(base, f.name), getattr(over, f.name)
         if f.name in _EARLIEST:
             out[f.name] = min((t for t in (a, b) if t is not None), default=None)
+        elif f.name in _LATEST:
+            out[f.name] = max((t for t in (a, b) if t is not None), default=None)
         elif f.name in _UNION:
             out[f.name] = list(dict.fromkeys([*a, *b]))
         elif f.name == "summary_seen":
@@ -212,7 +233,12 @@ def summary_facts(summary: dict[str, Any]) -> RunFacts:
     for key, value in summary.items():
         if key != "_wandb":
             walk(value)
-    return RunFacts(runtime_seconds=runtime, media_types=sorted(set(media)), summary_seen=True)
+    return RunFacts(
+        runtime_seconds=runtime,
+        media_types=sorted(set(media)),
+        summary_seen=True,
+        last_seen_at=timestamp(summary.get("_timestamp")),
+    )
 
 
 def json_value(raw: str) -> Any:

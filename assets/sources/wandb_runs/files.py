@@ -81,6 +81,7 @@ def parse_metadata(raw: bytes) -> RunFacts:
         host=as_str(md.get("host")),
         username=as_str(md.get("username")),
         email=as_str(md.get("email")),
+        last_seen_at=timestamp(md.get("heartbeatAt")),
         cpu_count=as_int(md.get("cpu_count")) or as_int(cpu.get("count")),
         memory_total_gb=memory_gb(memory.get("total")),
         gpu=gpu,

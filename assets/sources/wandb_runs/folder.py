@@ -14,8 +14,9 @@ wrote no log, 0.31 offline writes no files, a damaged log loses its tail); lists
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from .discover import RunFolder
 from .facts import RunFacts, merge
@@ -91,7 +92,33 @@ def read_folder(folder: RunFolder) -> FolderRead:
     if out.facts.run_id and out.facts.run_id != folder.run_id:
         out.problems.append(f"the log names run {out.facts.run_id!r}, the folder {folder.run_id!r}")
     out.code = _read_code(out, files_dir)
+    out.facts.local_modules = sorted(_local_modules(out, files_dir))
     return out
+
+
+def _local_modules(out: FolderRead, files_dir: Path) -> set[str]:
+    """The project's own top-level modules the folder shows, so that they are not counted as libraries:
+    files and packages saved beside the script under files/code/, and the files of code artifacts
+    (``run.log_code()``), relative to the project root and to the script's folder."""
+    script_dir = PurePosixPath(out.code.path).parent if out.code else PurePosixPath(".")
+    paths = [p for a in out.facts.artifacts if a.type == "code" for p in a.paths]
+    code_dir = files_dir / "code"
+    if code_dir.is_dir() and not code_dir.is_symlink():
+        # Names only, nothing read; the walk does not follow links out of the folder.
+        for root, dirs, files in os.walk(code_dir):
+            dirs[:] = [d for d in dirs if not (Path(root) / d).is_symlink()]
+            paths += [(Path(root) / f).relative_to(code_dir).as_posix() for f in files]
+    names = set()
+    for path in paths:
+        if not path.endswith(".py"):
+            continue
+        pure = PurePosixPath(path)
+        rel = pure.relative_to(script_dir) if pure.is_relative_to(script_dir) else pure
+        for candidate in (pure, rel):
+            top = candidate.parts[0] if len(candidate.parts) > 1 else candidate.stem
+            if top.isidentifier() and top != "__init__":
+                names.add(top)
+    return names
 
 
 def _read(out: FolderRead, path: Path, root: Path) -> bytes | None:

@@ -15,8 +15,23 @@ resumed with a carried-over runtime (online resume) already holds the total. Fil
 carry no such marker and are added (an online resume imported from 2022 files double counts).
 
 Run state: with a log, ``exit`` decides (exit code 0 finished, else failed, as the client's
-``finish`` documents) and no exit record means running; without a log, a summary file means the
-run got as far as finishing (finished), none means running. A running run has no runtime.
+``finish`` documents); without a log, a summary file means the run got as far as finishing
+(finished). Otherwise the run did not say how it ended: it is ``running`` while its last sign of
+life (``RunFacts.last_seen_at``: the latest record timestamp, or the 2022 files' ``heartbeatAt``;
+the log's modification time when no record carries a time) is at most ``crashed_after`` old
+(:data:`CRASHED_AFTER`, 24 hours: a live offline run writes stats every 15 s, flushed at least
+every block of 32 KiB), and ``crashed`` after that, with the runtime up to that last sign of life.
+A running run has no runtime. The state is part of the run's fingerprint, so the next import after
+the threshold writes the crashed version; a resumed or finished later segment updates it again.
+
+Who ran it: :meth:`UsersFile.attribute` (users.py) -- ``--user``, then folder attribution (users
+file ``folder`` rows, ``user=ID`` folders), then the username, e-mail and entity the run recorded.
+
+Also written, with the run: its artifacts (entity ``artifacts``: one per logged version, id
+``<run_id>:<name>:<digest>`` hashed, with the extra fields ``name`` and ``digest``) and its sweep
+(entity ``sweeps``: the earliest creation time of the sweep's runs seen, ``method`` unknown in a
+run folder). A code blob carries the extra field ``local_modules``: the project's own modules the
+run folder shows (folder.py), which import detection does not count as libraries.
 """
 
 from __future__ import annotations
@@ -35,7 +50,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from stateofml.contract import CODE_BLOBS, RUNS, USERS, write_parquet
+from stateofml.contract import ARTIFACTS, CODE_BLOBS, RUNS, SWEEPS, USERS, write_parquet
 
 from .discover import RunFolder, discover
 from .facts import RunFacts, merge
@@ -43,6 +58,11 @@ from .folder import CodeBlob, FolderRead, read_folder
 from .users import UsersFile, read_users
 
 MANIFEST = Path("_imports") / "wandb_runs.json"
+# A run with no exit record silent for longer than this is crashed (module docstring).
+CRASHED_AFTER = timedelta(hours=24)
+# Extra fields (the contract keeps them in the raw tables' `extra`).
+ARTIFACT_ROWS = pa.schema([*ARTIFACTS, pa.field("name", pa.string()), pa.field("digest", pa.string())])
+CODE_BLOB_ROWS = pa.schema([*CODE_BLOBS, pa.field("local_modules", pa.list_(pa.string()))])
 STATUSES = ("imported", "updated", "partial", "skipped", "failed")
 _MICROSECOND = timedelta(microseconds=1)
 
@@ -55,6 +75,7 @@ class FolderStatus:
     reasons: list[str] = field(default_factory=list)
     record: dict[str, Any] | None = None  # the contract row (as written, or as it stands if skipped)
     facts: RunFacts | None = None  # everything read, incl. what the contract has no column for
+    user_source: str | None = None  # which rule attributed the run (users.py)
 
 
 @dataclass
@@ -65,6 +86,8 @@ class ImportReport:
     runs_written: int = 0
     code_blobs_written: int = 0
     users_written: int = 0
+    artifacts_written: int = 0
+    sweeps_written: int = 0
     problems: list[str] = field(default_factory=list)  # not tied to a folder (the users file)
     files: list[Path] = field(default_factory=list)  # landing files written
 
@@ -76,6 +99,8 @@ class ImportReport:
             "runs_written": self.runs_written,
             "code_blobs_written": self.code_blobs_written,
             "users_written": self.users_written,
+            "artifacts_written": self.artifacts_written,
+            "sweeps_written": self.sweeps_written,
             "problems": len(self.problems),
         }
 
@@ -93,14 +118,27 @@ class ImportReport:
                     "created_at": rec.get("created_at"),
                     "runtime_seconds": rec.get("runtime_seconds"),
                     "user_id": rec.get("user_id"),
+                    "user_source": f.user_source,
                     "code_hash": rec.get("code_hash"),
                 }
             )
         return out
 
 
-def import_runs(source: Path, landing: Path, users_file: Path | None = None) -> ImportReport:
-    """Import every run folder under ``source`` into ``landing``; see the module docstring."""
+def import_runs(
+    source: Path,
+    landing: Path,
+    users_file: Path | None = None,
+    *,
+    user: str | None = None,
+    crashed_after: timedelta = CRASHED_AFTER,
+) -> ImportReport:
+    """Import every run folder under ``source`` into ``landing``; see the module docstring.
+
+    ``user``: attribute every run of this import to that user id (``import-runs --user``).
+    """
+    if user is not None and not user.strip():
+        raise ValueError("--user needs a user id")
     source, landing = Path(source), Path(landing)
     if not source.exists():
         raise FileNotFoundError(f"no such source folder: {source}")
@@ -120,13 +158,21 @@ def import_runs(source: Path, landing: Path, users_file: Path | None = None) -> 
                 groups[folder.run_id].append(folder)
 
         runs: list[dict[str, Any]] = []
-        blobs: dict[str, tuple[CodeBlob, datetime]] = {}
+        artifacts: list[dict[str, Any]] = []
+        sweeps: dict[str, dict[str, Any]] = {}
+        blobs: dict[str, tuple[CodeBlob, datetime, list[str]]] = {}
         for run_id, folders in sorted(groups.items()):
-            statuses, record, code, fingerprint = _import_run(run_id, folders, source, users, manifest, now)
+            statuses, record, code, fingerprint = _import_run(
+                run_id, folders, source, users, manifest, now, user=user, crashed_after=crashed_after
+            )
             report.folders.extend(statuses)
             if record is None:  # failed, or unchanged since the last import
                 continue
             runs.append(record)
+            facts = statuses[0].facts
+            artifacts += _artifact_rows(record, facts)
+            if (sweep_id := record["sweep_id"]) is not None:
+                _note_sweep(sweeps, manifest, sweep_id, record)
             manifest["runs"][run_id] = {
                 "fingerprint": fingerprint,
                 "updated_at": record["updated_at"].isoformat(),
@@ -135,13 +181,17 @@ def import_runs(source: Path, landing: Path, users_file: Path | None = None) -> 
             if code is not None and code.code_hash not in manifest["code_hashes"]:
                 seen = blobs.get(code.code_hash)
                 if seen is None or record["created_at"] < seen[1]:
-                    blobs[code.code_hash] = (code, record["created_at"])
+                    blobs[code.code_hash] = (code, record["created_at"], facts.local_modules)
 
         report.files += _write(landing, "runs", RUNS, runs, "created_at", now)
         blob_rows = [
-            {"code_hash": h, "first_seen_at": t, "path": c.path, "source": c.source} for h, (c, t) in blobs.items()
+            {"code_hash": h, "first_seen_at": t, "path": c.path, "source": c.source, "local_modules": local}
+            for h, (c, t, local) in blobs.items()
         ]
-        report.files += _write(landing, "code_blobs", CODE_BLOBS, blob_rows, "first_seen_at", now)
+        report.files += _write(landing, "code_blobs", CODE_BLOB_ROWS, blob_rows, "first_seen_at", now)
+        report.files += _write(landing, "artifacts", ARTIFACT_ROWS, artifacts, "created_at", now)
+        sweep_rows = [{**row, "updated_at": now} for row in sweeps.values()]
+        report.files += _write(landing, "sweeps", SWEEPS, sweep_rows, "created_at", now)
         user_rows = _changed_users(users, manifest, now)
         report.files += _write(landing, "users", USERS, user_rows, "updated_at", now)
 
@@ -149,7 +199,49 @@ def import_runs(source: Path, landing: Path, users_file: Path | None = None) -> 
         _save_manifest(landing, manifest)
     report.folders.sort(key=lambda f: f.folder)
     report.runs_written, report.code_blobs_written, report.users_written = len(runs), len(blob_rows), len(user_rows)
+    report.artifacts_written, report.sweeps_written = len(artifacts), len(sweep_rows)
     return report
+
+
+def _artifact_rows(record: dict[str, Any], facts: RunFacts | None) -> list[dict[str, Any]]:
+    """The run's artifact versions; one per (name, digest), as the service keeps one version per content."""
+    rows: dict[str, dict[str, Any]] = {}
+    for a in facts.artifacts if facts else []:
+        key = hashlib.sha256(f"{record['run_id']}\0{a.name}\0{a.digest}".encode()).hexdigest()[:32]
+        rows.setdefault(
+            key,
+            {
+                "artifact_id": key,
+                "user_id": record["user_id"],
+                "run_id": record["run_id"],
+                "project": record["project"],
+                "type": a.type,
+                "created_at": a.logged_at or record["created_at"],
+                "size_bytes": a.size_bytes,
+                "updated_at": record["updated_at"],
+                "name": a.name,
+                "digest": a.digest,
+            },
+        )
+    return list(rows.values())
+
+
+def _note_sweep(sweeps: dict[str, dict[str, Any]], manifest: dict[str, Any], sweep_id: str, record: dict[str, Any]) -> None:
+    """A sweep is written when first seen, and again when a run shows it began earlier."""
+    known = manifest["sweeps"].get(sweep_id)
+    first = min(
+        [t for t in (record["created_at"], sweeps.get(sweep_id, {}).get("created_at")) if t is not None]
+    )
+    if known is not None and datetime.fromisoformat(known) <= first:
+        return
+    sweeps[sweep_id] = {
+        "sweep_id": sweep_id,
+        "user_id": record["user_id"],
+        "project": record["project"],
+        "created_at": first,
+        "method": None,  # the sweep's configuration is not in its runs' folders
+    }
+    manifest["sweeps"][sweep_id] = first.isoformat()
 
 
 def _import_run(
@@ -159,6 +251,9 @@ def _import_run(
     users: UsersFile,
     manifest: dict[str, Any],
     now: datetime,
+    *,
+    user: str | None = None,
+    crashed_after: timedelta = CRASHED_AFTER,
 ) -> tuple[list[FolderStatus], dict[str, Any] | None, CodeBlob | None, str]:
     """The folders' statuses and, if the run is to be written, its record, code and fingerprint."""
     far_future = datetime.max.replace(tzinfo=UTC)
@@ -172,22 +267,24 @@ def _import_run(
     segments = [r for r in reads if r.has_run_data]
 
     def statuses(
-        status: str, record: dict[str, Any] | None = None, facts: RunFacts | None = None
+        status: str, record: dict[str, Any] | None = None, facts: RunFacts | None = None, source_rule: str | None = None
     ) -> list[FolderStatus]:
         return [
-            FolderStatus(r.folder.rel(source), run_id, status, reasons[r.folder.path], record, facts) for r in reads
+            FolderStatus(r.folder.rel(source), run_id, status, reasons[r.folder.path], record, facts, source_rule)
+            for r in reads
         ]
 
     if not segments:
         return statuses("failed"), None, None, ""
-    facts, state, runtime = _combine(segments)
+    facts, state, runtime = _combine(segments, now, crashed_after)
     created_at = facts.created_at or facts.started_at or segments[0].folder.folder_time
     if created_at is None:
         reasons[segments[0].folder.path].append("no creation time: no start time recorded, folder name has no date")
         return statuses("failed", facts=facts), None, None, ""
     code = next((r.code for r in reversed(segments) if r.code is not None), None)
-    user_id = users.user_id(facts.username, facts.email)
-    fingerprint = _fingerprint(reads, user_id)
+    # Attributed from the newest segment's place in the tree: all segments are one run.
+    user_id, user_rule = users.attribute(facts, segments[-1].folder.rel(source), user)
+    fingerprint = _fingerprint(reads, user_id, state)
 
     previous = manifest["runs"].get(run_id)
     updated_at = now
@@ -197,32 +294,65 @@ def _import_run(
     record = _record(run_id, facts, state, runtime, created_at, user_id, code, updated_at)
     if previous is not None and previous["fingerprint"] == fingerprint:
         record["updated_at"] = datetime.fromisoformat(previous["updated_at"])  # as it stands
-        return statuses("skipped", record, facts), None, None, fingerprint
+        return statuses("skipped", record, facts, user_rule), None, None, fingerprint
     if any(reasons.values()):
         status = "partial"
     else:
         status = "updated" if previous is not None else "imported"
-    return statuses(status, record, facts), record, code, fingerprint
+    return statuses(status, record, facts, user_rule), record, code, fingerprint
 
 
-def _segment_state(r: FolderRead) -> str:
-    if r.has_log:
-        if r.facts.exit_code is None:
-            return "running"
-        return "finished" if r.facts.exit_code == 0 else "failed"
-    return "finished" if r.facts.summary_seen else "running"
+def _said_how_it_ended(r: FolderRead) -> bool:
+    """An exit record, or (no log: 2022 files) a summary file, which the client writes at finish."""
+    return r.facts.exit_code is not None if r.has_log else r.facts.summary_seen
 
 
-def _combine(segments: list[FolderRead]) -> tuple[RunFacts, str, float | None]:
+def _segment_state(r: FolderRead, now: datetime, crashed_after: timedelta) -> str:
+    if _said_how_it_ended(r):
+        if r.has_log:
+            return "finished" if r.facts.exit_code == 0 else "failed"
+        return "finished"
+    last = last_sign_of_life(r)
+    return "crashed" if last is not None and now - last > crashed_after else "running"
+
+
+def last_sign_of_life(r: FolderRead) -> datetime | None:
+    """The latest time the folder shows the run alive: its records, else its log's last write."""
+    if r.facts.last_seen_at is not None:
+        return r.facts.last_seen_at
+    # No record carries a time (killed before the first flush): the log's, else the folder's, mtime.
+    log = r.folder.path / f"run-{r.folder.run_id}.wandb"
+    try:
+        mtime = (log if log.is_file() else r.folder.path).stat().st_mtime
+    except OSError:
+        return None
+    return datetime.fromtimestamp(mtime, tz=UTC)
+
+
+def _crashed_runtime(r: FolderRead) -> float:
+    """Seconds from the segment's start to its last sign of life."""
+    start = r.facts.started_at or r.facts.created_at or r.folder.folder_time
+    last = last_sign_of_life(r)
+    return max((last - start).total_seconds(), 0.0) if start is not None and last is not None else 0.0
+
+
+def _combine(segments: list[FolderRead], now: datetime, crashed_after: timedelta) -> tuple[RunFacts, str, float | None]:
     """One run from its segments (oldest first): facts, state and total runtime."""
     facts = RunFacts()
     total = 0.0
-    for r in segments:
+    state = "running"
+    for i, r in enumerate(segments):
         facts = merge(facts, r.facts)
+        # An older segment's own end is superseded by the newer one: only the newest decides the state.
+        state = _segment_state(r, now, crashed_after) if i == len(segments) - 1 else "superseded"
         raw = r.facts.runtime_seconds
+        if state == "crashed" or (state == "superseded" and not _said_how_it_ended(r)):
+            # Ended without a word (or resumed after a crash): it ran until its last sign of life.
+            # The summary's `_runtime` is only the last `log` call's; later records may be newer.
+            raw = max(raw or 0.0, _crashed_runtime(r) + (r.facts.runtime_offset or 0.0))
         if raw is not None:
+            # A segment that resumed with a carried-over runtime (online resume) holds the total.
             total = raw if r.facts.runtime_offset else total + raw
-    state = _segment_state(segments[-1])
     return facts, state, (None if state == "running" else total)
 
 
@@ -268,13 +398,15 @@ def _record(
     }
 
 
-def _fingerprint(reads: list[FolderRead], user_id: str | None) -> str:
+def _fingerprint(reads: list[FolderRead], user_id: str | None, state: str) -> str:
     """Content, not paths above the run folder: moving the tree must not re-import it."""
     h = hashlib.sha256()
     for r in sorted(reads, key=lambda r: r.folder.path.name):
         for rel, digest in sorted(r.inputs):
             h.update(f"{r.folder.path.name}/{rel}\0{digest}\n".encode())
     h.update(f"user_id\0{user_id}".encode())
+    # The state can change with time alone (running -> crashed): the next import must write it.
+    h.update(f"\0state\0{state}".encode())
     return h.hexdigest()
 
 
@@ -318,13 +450,13 @@ def _locked(landing: Path) -> Iterator[None]:
 def _load_manifest(landing: Path) -> dict[str, Any]:
     path = landing / MANIFEST
     if not path.exists():
-        return {"version": 1, "runs": {}, "code_hashes": [], "users": {}}
+        return {"version": 1, "runs": {}, "code_hashes": [], "users": {}, "sweeps": {}}
     try:
         manifest = json.loads(path.read_text())
     except ValueError as e:
         # Refuse rather than re-import everything: that would duplicate every record.
         raise ValueError(f"import manifest {path} is corrupt ({e}); repair or remove it deliberately") from None
-    for key, empty in (("runs", {}), ("code_hashes", []), ("users", {})):
+    for key, empty in (("runs", {}), ("code_hashes", []), ("users", {}), ("sweeps", {})):
         manifest.setdefault(key, empty)
     return manifest
 

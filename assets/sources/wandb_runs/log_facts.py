@@ -6,6 +6,11 @@ os, python, started_at, program, code paths, host, username when known; then har
 counts, disk, memory, cpu model, GPU/Apple/TPU blocks when present), ``telemetry`` (cumulative
 snapshots), ``summary`` (many partial updates, keys as ``key`` or ``nested_key``), ``history``,
 ``stats``, ``files``, ``output_raw``, ``artifact`` and, once the run ended, ``exit``.
+
+Read here: the run's identity (``run.entity``, ``environment.username`` / ``email``), its last sign
+of life (the latest of the run's start, ``environment.started_at``, history ``_timestamp``, ``stats`` and
+``output_raw`` timestamps, summary ``_timestamp``), and each ``artifact`` record (name, type, digest,
+size as the sum of its manifest entries; records carry no time, so the last sign of life before it).
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from .facts import (
+    ArtifactFacts,
     RunFacts,
     as_str,
     code_path_candidate,
@@ -23,12 +29,13 @@ from .facts import (
     merge,
     python_version,
     summary_facts,
+    timestamp,
 )
 
 if TYPE_CHECKING:
     from google.protobuf.message import Message
     from google.protobuf.timestamp_pb2 import Timestamp
-    from wandb.proto.wandb_internal_pb2 import EnvironmentRecord, Record, RunRecord
+    from wandb.proto.wandb_internal_pb2 import ArtifactRecord, EnvironmentRecord, Record, RunRecord
     from wandb.proto.wandb_telemetry_pb2 import TelemetryRecord
 
 
@@ -69,6 +76,7 @@ def _run(r: RunRecord) -> RunFacts:
     facts = RunFacts(
         run_id=as_str(r.run_id),
         project=as_str(r.project),
+        entity=as_str(r.entity),
         created_at=_time(r.start_time) if r.HasField("start_time") else None,
         host=as_str(r.host),
         sweep_id=as_str(r.sweep_id),
@@ -107,6 +115,28 @@ def _environment(e: EnvironmentRecord) -> RunFacts:
     )
 
 
+def _artifact(a: ArtifactRecord, logged_at: datetime | None) -> ArtifactFacts | None:
+    if not (a.name and a.type):
+        return None
+    contents = a.manifest.contents
+    return ArtifactFacts(
+        name=a.name,
+        type=a.type,
+        digest=a.digest,
+        size_bytes=sum(max(c.size, 0) for c in contents),
+        logged_at=logged_at,
+        paths=tuple(sorted(c.path for c in contents if c.path)),
+    )
+
+
+def _history_time(items: Iterable[Any]) -> datetime | None:
+    """``_timestamp`` of a history row (epoch seconds, the client's wall clock at ``log``)."""
+    for item in items:
+        if (item.key or ".".join(item.nested_key)) == "_timestamp":
+            return timestamp(json_value(item.value_json))
+    return None
+
+
 def _apply_summary(summary: dict[str, Any], items: Iterable[Any], *, remove: bool) -> None:
     """Apply one summary record's updates or removals to the nested summary dict."""
     for item in items:
@@ -133,12 +163,25 @@ def facts_from_records(records: Iterable[Record]) -> RunFacts:
     summary: dict[str, Any] = {}
     producer: str | None = None
     exit_record = None
+    # The latest time a record shows the run alive; records of a killed run end without an exit.
+    last_seen: datetime | None = None
+    artifacts: list[ArtifactFacts] = []
     for rec in records:
         kind = rec.WhichOneof("record_type")
+        seen = None
         if kind == "run":
             facts = merge(facts, _run(rec.run))
+            seen = facts.created_at
         elif kind == "environment":
             facts = merge(facts, _environment(rec.environment))
+            seen = facts.started_at
+        elif kind == "history":
+            seen = _history_time(rec.history.item)
+        elif kind in ("stats", "output_raw"):
+            seen = _time(getattr(rec, kind).timestamp) if getattr(rec, kind).HasField("timestamp") else None
+        elif kind == "artifact":
+            if (art := _artifact(rec.artifact, last_seen or facts.created_at)) is not None:
+                artifacts.append(art)
         elif kind == "telemetry":
             facts = merge(facts, _telemetry(rec.telemetry))
         elif kind == "config":
@@ -154,6 +197,9 @@ def facts_from_records(records: Iterable[Record]) -> RunFacts:
             producer = as_str(rec.header.version_info.producer)
         elif kind == "exit":
             exit_record = rec.exit
+        if seen is not None and (last_seen is None or seen > last_seen):
+            last_seen = seen
+    facts = merge(facts, RunFacts(last_seen_at=last_seen, artifacts=artifacts))
     if summary:
         facts = merge(facts, summary_facts(summary))
     if exit_record is not None:

@@ -1,23 +1,39 @@
-"""Read a users file (account profile data: run folders carry no country or profession).
+"""Read a users file, and decide who ran a run (account profile data: run folders carry no country).
 
 CSV (header row) or JSON (a list of objects, ``{"users": [...]}``, or JSON Lines) with
 ``user_id`` and optionally ``country_code``, ``profession``, ``industry``, ``signup_at``. Optional
-``username`` / ``email`` columns map the names a run folder records to the account's ``user_id``.
+columns attribute runs to the account: ``username``, ``email`` and ``entity`` map the names a run
+folder records; ``folder`` (a path relative to the imported folder, e.g. ``alice`` or
+``lab/alice/wandb``) attributes every run folder below it.
+
+Who ran a run (:meth:`UsersFile.attribute`), first match wins:
+
+1. ``import-runs --user ID`` (the whole import);
+2. a users-file row whose ``folder`` holds the run folder (the deepest such row);
+3. the drop-box convention: a folder named ``user=ID`` above the run folder (the nearest);
+4. what the run recorded, mapped by the users file: ``username`` (environment record /
+   wandb-metadata.json), then ``email``, then ``entity`` (run record; ``wandb.init(entity=...)``);
+5. what the run recorded, unmapped: the username, else the entity (a personal entity is the
+   account name; a team entity stands for the team), else a pseudonym of the e-mail
+   (``email-`` + 16 hex digits of its SHA-256: e-mail addresses are not written to the landing zone);
+6. nothing: anonymous (``user_id`` null, counted under "unknown").
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
-from .facts import as_str, timestamp
+from .facts import RunFacts, as_str, timestamp
 
 PROFESSIONS = {"academic", "corporate", "personal"}
+DROPBOX_USER_PREFIX = "user="
 
 
 @dataclass
@@ -25,15 +41,36 @@ class UsersFile:
     users: dict[str, dict[str, Any]] = field(default_factory=dict)  # user_id -> contract fields
     by_username: dict[str, str] = field(default_factory=dict)
     by_email: dict[str, str] = field(default_factory=dict)
+    by_entity: dict[str, str] = field(default_factory=dict)
+    by_folder: dict[tuple[str, ...], str] = field(default_factory=dict)  # path parts -> user_id
     problems: list[str] = field(default_factory=list)
 
-    def user_id(self, username: str | None, email: str | None) -> str | None:
-        """The account of a run: mapped by username, then email; else the username itself."""
-        if username and username in self.by_username:
-            return self.by_username[username]
-        if email and email.lower() in self.by_email:
-            return self.by_email[email.lower()]
-        return username
+    def attribute(self, facts: RunFacts, folder: str, user: str | None = None) -> tuple[str | None, str]:
+        """(user_id, the rule that decided it) for a run folder at ``folder`` (relative to the source)."""
+        if user:
+            return user, "--user"
+        parts = PurePosixPath(folder).parts[:-1] if folder not in ("", ".") else ()
+        for n in range(len(parts), 0, -1):
+            if (uid := self.by_folder.get(parts[:n])) is not None:
+                return uid, "users file folder"
+        for part in reversed(parts):
+            if part.startswith(DROPBOX_USER_PREFIX) and (uid := part[len(DROPBOX_USER_PREFIX) :].strip()):
+                return uid, "user= folder"
+        email = facts.email.strip().lower() if facts.email else None
+        for value, table, rule in (
+            (facts.username, self.by_username, "username"),
+            (email, self.by_email, "email"),
+            (facts.entity, self.by_entity, "entity"),
+        ):
+            if value and value in table:
+                return table[value], f"{rule} (users file)"
+        if facts.username:
+            return facts.username, "username"
+        if facts.entity:
+            return facts.entity, "entity"
+        if email:
+            return "email-" + hashlib.sha256(email.encode()).hexdigest()[:16], "email (pseudonym)"
+        return None, "anonymous"
 
 
 def _rows(path: Path, text: str) -> list[Any]:
@@ -76,4 +113,8 @@ def read_users(path: Path) -> UsersFile:
             out.by_username[name] = uid
         if email := (as_str(row.get("email")) or "").strip().lower():
             out.by_email[email] = uid
+        if entity := (as_str(row.get("entity")) or "").strip():
+            out.by_entity[entity] = uid
+        if folder := (as_str(row.get("folder")) or "").strip().strip("/"):
+            out.by_folder[PurePosixPath(folder).parts] = uid
     return out

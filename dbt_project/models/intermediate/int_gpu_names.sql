@@ -24,9 +24,9 @@ select
     keyed.gpu_key,
     models.gpu_key is not null as is_known_model,
     -- A name the seed does not know yet still gets its vendor from its brand words; its model is
-    -- the name as written (without the "NVIDIA " prefix) so it shows up, and can be added.
+    -- the name as written (without the "NVIDIA " and "Tesla " prefixes) so it shows up, and can be added.
     coalesce(models.vendor, {{ gpu_vendor_from_name('keyed.gpu_name') }}) as gpu_vendor,
-    coalesce(models.model, {{ regexp_replace_all('trim(keyed.gpu_name)', '(?i)^nvidia\s+', '') }}) as gpu_model,
+    coalesce(models.model, {{ regexp_replace_all('trim(keyed.gpu_name)', '(?i)^((nvidia|tesla)\s+)+', '') }}) as gpu_model,
     coalesce(models.family, {{ gpu_vendor_from_name('keyed.gpu_name') }} || ' (other)') as gpu_family,
     -- Null when unknown: fct_runs then uses the architecture newer clients record.
     models.generation as gpu_generation,

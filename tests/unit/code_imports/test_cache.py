@@ -121,3 +121,28 @@ def test_process_pool_gives_the_same_rows_as_in_process(tmp_path, monkeypatch):
         in_process.errors,
     )
     assert not marker.exists() and not Path(f"{marker}.shell").exists()
+
+
+def test_local_modules_of_the_landing_extra_field_are_not_counted(tmp_path):
+    """The asset's query reads the importer's extra field ``local_modules`` from the raw table's ``extra``."""
+    from assets.code_imports.assets import blobs_query
+    from stateofml.quarters import Quarter
+
+    source = "import datasets\nimport torch\nfrom utils import seed\n"
+    conn = duckdb.connect(str(tmp_path / "w.duckdb"))
+    try:
+        conn.execute("create schema raw")
+        conn.execute("create table raw.code_blobs__2022q4 (code_hash varchar, path varchar, source varchar, extra varchar)")
+        conn.executemany(
+            "insert into raw.code_blobs__2022q4 values (?, 'train.py', ?, ?)",
+            [
+                ["h-local", source, '{"local_modules": ["datasets", "train", "utils"]}'],
+                ["h-plain", source + "\n", None],  # no file list: datasets is Hugging Face's
+            ],
+        )
+        update_code_imports(conn, blobs_query(conn, [Quarter(2022, 4)]), workers=1)
+        parsed = _parsed(conn)
+    finally:
+        conn.close()
+    assert parsed["h-local"][0] == ["torch"]
+    assert parsed["h-plain"][0] == ["datasets", "torch", "utils"]
