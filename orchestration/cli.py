@@ -86,14 +86,12 @@ def ensure_manifest(force: bool = False) -> Path:
     (@dbt_assets reads it); a stale one would name models that no longer exist."""
     manifest = PROJECT_ROOT / "dbt_project" / "target" / "manifest.json"
     if force or not manifest.exists() or manifest.stat().st_mtime < _dbt_sources_mtime():
-        from .project import dbt_executable
+        from .project import DbtParseError, parse_manifest
 
-        result = subprocess.run(
-            [dbt_executable(), "parse", "--quiet", "--project-dir", "dbt_project", "--profiles-dir", "dbt_project"],
-            cwd=PROJECT_ROOT, capture_output=True, text=True,
-        )
-        if result.returncode != 0:
-            raise CliError(f"dbt parse failed:\n{result.stdout}{result.stderr}")
+        try:
+            parse_manifest(manifest.parent)
+        except DbtParseError as exc:
+            raise CliError(str(exc)) from None
     return manifest
 
 

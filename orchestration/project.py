@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
-from dagster_dbt import DagsterDbtProjectPreparer, DbtCliResource, DbtProject
+from dagster_dbt import DagsterDbtProjectPreparer, DbtProject
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -19,15 +22,42 @@ def dbt_executable() -> str:
     return shutil.which("dbt") or "dbt"
 
 
+class DbtParseError(RuntimeError):
+    """`dbt parse` failed; the message is its output."""
+
+
+def parse_manifest(target: Path) -> Path:
+    """`dbt parse` into a private folder, then its manifest renamed into ``target``: every data
+    directory and every run shares this manifest, and a run starting while it was rewritten in
+    place died reading truncated JSON. A rename is atomic: readers see the old file or the new."""
+    target.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix=".parse-", dir=target))
+    try:
+        if (partial := target / "partial_parse.msgpack").exists():  # keep parsing incremental
+            shutil.copy2(partial, scratch / partial.name)
+        project = PROJECT_ROOT / "dbt_project"
+        result = subprocess.run(
+            [dbt_executable(), "parse", "--quiet", "--project-dir", str(project), "--profiles-dir", str(project),
+             "--target-path", str(scratch)],
+            cwd=PROJECT_ROOT, capture_output=True, text=True,
+        )
+        if result.returncode != 0:
+            raise DbtParseError(f"dbt parse failed:\n{result.stdout}{result.stderr}")
+        for name in ("partial_parse.msgpack", "semantic_manifest.json", "manifest.json"):  # the manifest last
+            if (scratch / name).exists():
+                os.replace(scratch / name, target / name)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return target / "manifest.json"
+
+
 class EnvironmentDbtPreparer(DagsterDbtProjectPreparer):
     """dagster-dbt's development preparer (re-parse under `dagster dev` / `dg dev`), calling this
     environment's dbt: the default looks `dbt` up on PATH, so `.venv/bin/dg dev` failed when the
     environment was not activated."""
 
     def prepare(self, project: DbtProject) -> None:
-        DbtCliResource(project_dir=project, dbt_executable=dbt_executable()).cli(
-            ["parse", "--quiet"], target_path=project.target_path
-        ).wait()
+        parse_manifest(Path(project.project_dir) / project.target_path)
 
 
 dbt_project = DbtProject(
