@@ -305,8 +305,18 @@ def test_a_file_without_read_permission_costs_that_file(conn, landing, tmp_path)
 
 def _as_nobody(tmp_path, landing):
     import os
-    for p in [tmp_path, *tmp_path.parents]:  # let `nobody` reach the test's folder (pytest's is private)
-        p.chmod(p.stat().st_mode | 0o005)
+    parents = {p: p.stat().st_mode for p in tmp_path.parents}
+    try:
+        for p in parents:  # let `nobody` reach the test's folder (pytest's is private), for this test only
+            p.chmod(parents[p] | 0o005)
+        return _load_as_nobody(tmp_path, landing)
+    finally:
+        for p, mode in parents.items():
+            p.chmod(mode)
+
+
+def _load_as_nobody(tmp_path, landing):
+    import os
     tmp_path.chmod(0o777)
     for p in landing.rglob("*"):
         if p.is_dir():
