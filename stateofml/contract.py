@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -146,29 +146,96 @@ def partition_dir(landing: Path | str, entity: str, day: date) -> Path:
     return Path(landing) / entity / f"date={day.isoformat()}"
 
 
-def file_date(path: Path) -> date | None:
-    """The event date a landing file belongs to, from its ``date=`` folder (None if absent)."""
-    for part in reversed(path.parts):
-        if part.startswith("date="):
-            try:
-                return date.fromisoformat(part[5:])
-            except ValueError:
-                return None
-    return None
+# Where one entity's scan lists what it could not use ("unrecognised"): enough to act on, bounded so
+# that a landing zone full of junk does not flood the run's metadata.
+MAX_UNRECOGNISED_LISTED = 20
+
+
+def folder_date(name: str) -> date | None:
+    """The date of a ``date=YYYY-MM-DD`` folder name; None for any other name or an impossible date."""
+    if not name.startswith("date="):
+        return None
+    try:
+        return date.fromisoformat(name[5:])
+    except ValueError:
+        return None
+
+
+@dataclass
+class LandingScan:
+    """What one entity's folder holds for a date range: the data files to read, and everything
+    else that is not ignored by the contract (with why), so that nothing is passed over silently."""
+
+    files: list[Path] = field(default_factory=list)
+    unrecognised: list[tuple[str, str]] = field(default_factory=list)  # (path, why)
+
+
+def scan_entity(landing: Path | str, entity: str, first: date | None = None, end: date | None = None) -> LandingScan:
+    """Files of ``entity`` whose folder date is in [first, end), sorted for a stable order.
+
+    Only ``<entity>/date=YYYY-MM-DD/<name>.<format>`` is data (the date comes from the path below
+    the landing zone, never from the folders above it). Names starting with ``.`` are ignored
+    (in-flight writes). Anything else under ``<entity>/`` that is not in a folder of another date
+    is unrecognised: a file outside a ``date=`` folder, an impossible date, another suffix
+    (suffixes are case-sensitive), a subfolder, a symlink leading outside the landing zone.
+    A data name that is not a regular file (a FIFO, a device) is returned as a file: reading it
+    fails, and the failure is that file's quarantine entry.
+    """
+    if entity not in ENTITIES:
+        raise ValueError(f"unknown entity {entity!r}; expected one of {sorted(ENTITIES)}")
+    scan = LandingScan()
+    home = Path(landing).resolve()
+    root = Path(landing) / entity
+    if not _inside(root, home, scan) or not root.is_dir():
+        return scan
+    for folder in _listing(root, scan):
+        if folder.name.startswith(".") or not _inside(folder, home, scan):
+            continue
+        if not folder.is_dir():
+            scan.unrecognised.append((str(folder), "not in a date= folder"))
+            continue
+        day = folder_date(folder.name)
+        if day is None:
+            scan.unrecognised.append((str(folder), "not a date=YYYY-MM-DD folder (or an impossible date)"))
+            continue
+        if (first and day < first) or (end and day >= end):
+            continue  # another quarter's folder
+        for path in _listing(folder, scan):
+            if path.name.startswith(".") or not _inside(path, home, scan):
+                continue
+            if not path.name.endswith(FORMATS):
+                why = "a folder inside a date= folder" if path.is_dir() else f"not one of {', '.join(FORMATS)}"
+                scan.unrecognised.append((str(path), why))
+            elif path.is_dir():
+                scan.unrecognised.append((str(path), "a folder inside a date= folder"))
+            else:
+                scan.files.append(path)
+    return scan
+
+
+def _listing(folder: Path, scan: LandingScan) -> list[Path]:
+    try:
+        return sorted(folder.iterdir())
+    except OSError as exc:  # no permission to list it: its files cannot even be named
+        scan.unrecognised.append((str(folder), f"unreadable folder ({type(exc).__name__})"))
+        return []
+
+
+def _inside(path: Path, home: Path, scan: LandingScan) -> bool:
+    """A symlink is followed only when it resolves inside the landing zone (else it is reported)."""
+    if not path.is_symlink():
+        return True
+    try:
+        path.resolve(strict=True).relative_to(home)
+        return True
+    except (OSError, ValueError, RuntimeError):  # dangling, outside, or a loop
+        scan.unrecognised.append((str(path), "a symlink leading outside the landing zone (not followed)"))
+        return False
 
 
 def landing_files(landing: Path | str, entity: str, first: date | None = None, end: date | None = None) -> list[Path]:
     """Files of ``entity`` whose event date is in [first, end), sorted for a stable order."""
-    root = Path(landing) / entity
-    if not root.is_dir():
-        return []
-    out = []
-    for day_dir in root.iterdir():
-        day = file_date(day_dir)
-        if day is None or (first and day < first) or (end and day >= end):
-            continue
-        out.extend(p for p in day_dir.iterdir() if p.is_file() and p.name.endswith(FORMATS))
-    return sorted(out)
+    return scan_entity(landing, entity, first, end).files
 
 
 def write_parquet(landing: Path | str, entity: str, day: date, table: pa.Table, name: str | None = None) -> Path:

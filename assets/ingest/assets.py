@@ -7,7 +7,7 @@ from assets.sources.assets import KEY as WANDB_IMPORT_KEY
 from assets.sources.assets import WRITES as WANDB_IMPORT_WRITES
 from stateofml.platform.partitions import context_quarters, quarterly_partitions
 from stateofml.platform.resources import WAREHOUSE_POOL, LandingZone, Warehouse
-from stateofml.contract import ENTITIES
+from stateofml.contract import ENTITIES, MAX_UNRECOGNISED_LISTED
 
 from .load import LoadStats, load_quarter, load_snapshot
 
@@ -32,8 +32,12 @@ def _metadata(stats: list[LoadStats]) -> dict:
         total.deduplicated += s.deduplicated
         total.duplicate_files += s.duplicate_files
         total.failed_files += s.failed_files
+        # A stray file outside any date= folder is seen by every quarter's scan: listed once.
+        total.unrecognised += [u for u in s.unrecognised if u not in total.unrecognised]
         for reason, n in s.reasons.items():
             total.reasons[reason] = total.reasons.get(reason, 0) + n
+        for quarter, n in s.superseded_elsewhere.items():
+            total.superseded_elsewhere[quarter] = total.superseded_elsewhere.get(quarter, 0) + n
     md = {
         "quarters": total.quarter,
         "files": total.files,
@@ -42,12 +46,24 @@ def _metadata(stats: list[LoadStats]) -> dict:
         "records_quarantined": total.quarantined,
         "records_deduplicated": total.deduplicated,
         "duplicate_files": total.duplicate_files,
+        # Paths that are not data files (no date= folder, an impossible date, another suffix, a
+        # subfolder, a symlink out of the landing zone): not records, but never passed over silently.
+        "unrecognised_files": len(total.unrecognised),
         "quarantine_share": round(total.quarantine_share, 6),
         "dagster/row_count": total.loaded,
         "accounting_balanced": total.balanced,
     }
     if total.reasons:
         md["quarantine_reasons"] = dg.MetadataValue.json(total.reasons)
+    if total.unrecognised:
+        listed = [f"- `{u}`" for u in total.unrecognised[:MAX_UNRECOGNISED_LISTED]]
+        if len(total.unrecognised) > MAX_UNRECOGNISED_LISTED:
+            listed.append(f"- ... and {len(total.unrecognised) - MAX_UNRECOGNISED_LISTED} more "
+                          f"(all in `raw.landing_files__{total.entity}`, status `unrecognised`)")
+        md["unrecognised"] = dg.MetadataValue.md("\n".join(listed))
+    if total.superseded_elsewhere:
+        # Older copies of keys this load holds in a newer version, removed from those quarters' tables.
+        md["superseded_in_other_quarters"] = dg.MetadataValue.json(total.superseded_elsewhere)
     if total.failed_files:
         md["failed_files"] = dg.MetadataValue.md("\n".join(f"- `{f}`" for f in total.failed_files))
     return md, total
@@ -106,6 +122,9 @@ def build_raw_quarterly_asset(entity: str) -> dg.AssetsDefinition:
         md, total = _metadata(stats)
         for s in stats:
             context.log.info(f"{entity} {s.quarter}: read {s.read}, loaded {s.loaded}, quarantined {s.quarantined}, deduplicated {s.deduplicated}")
+        if total.unrecognised:
+            context.log.warning(f"{entity}: {len(total.unrecognised)} unrecognised path(s) in the landing zone, "
+                                f"e.g. {total.unrecognised[0]}")
         yield dg.MaterializeResult(metadata=md)
         yield _check(key, total, config.max_quarantine_share)
 

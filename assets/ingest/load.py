@@ -9,14 +9,16 @@ costs what running it once costs, never grows the file, and never touches other 
 from __future__ import annotations
 
 import gzip
+import os
+import stat
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 
-from stateofml.contract import ENTITIES, Entity, file_date, landing_files
+from stateofml.contract import ENTITIES, Entity, LandingScan, folder_date, scan_entity
 from stateofml.quarters import Quarter
 
 from .readers import (
@@ -57,6 +59,10 @@ class LoadStats:
     quarantined: int = 0
     deduplicated: int = 0
     reasons: dict[str, int] = field(default_factory=dict)
+    # Paths under the entity's folder that are not data files ("path: why"); not records, not counted in read.
+    unrecognised: list[str] = field(default_factory=list)
+    # Quarter -> keys whose older copy left that quarter's table because this load holds a newer version.
+    superseded_elsewhere: dict[str, int] = field(default_factory=dict)
 
     @property
     def balanced(self) -> bool:
@@ -79,71 +85,122 @@ def load_quarter(conn: duckdb.DuckDBPyConnection, landing: Path, entity_name: st
     entity = ENTITIES[entity_name]
     if not entity.quarterly:
         raise ValueError(f"{entity_name} is loaded as a snapshot, not by quarter")
-    files = landing_files(landing, entity_name, quarter.start, quarter.end)
-    return _load(conn, entity, files, quarter, now or datetime.now(timezone.utc))
+    scan = scan_entity(landing, entity_name, quarter.start, quarter.end)
+    return _load(conn, entity, scan, quarter, now or datetime.now(timezone.utc))
 
 
 def load_snapshot(conn: duckdb.DuckDBPyConnection, landing: Path, entity_name: str,
                   now: datetime | None = None) -> LoadStats:
     entity = ENTITIES[entity_name]
-    return _load(conn, entity, landing_files(landing, entity_name), None, now or datetime.now(timezone.utc))
+    return _load(conn, entity, scan_entity(landing, entity_name), None, now or datetime.now(timezone.utc))
 
 
-def _load(conn, entity: Entity, files: list[Path], quarter: Quarter | None, now: datetime) -> LoadStats:
-    stats = LoadStats(entity.name, quarter.compact if quarter else "snapshot", files=len(files))
+def _load(conn, entity: Entity, scan: LandingScan, quarter: Quarter | None, now: datetime) -> LoadStats:
+    stats = LoadStats(entity.name, quarter.compact if quarter else "snapshot", files=len(scan.files),
+                      unrecognised=[f"{path}: {why}" for path, why in scan.unrecognised])
     conn.execute("set TimeZone = 'UTC'")
     conn.execute(PARSE_TS_MACRO)
-    staged = f"_staged_{entity.name}"
+    reads = _read_files(conn, entity, scan.files, stats)
+    _check_and_rank(conn, entity, quarter, now, reads)
+    others = _other_quarter_tables(conn, entity, quarter)
+    _resolve_across_quarters(conn, entity, others)
+    _stage_manifest(conn, entity, stats, reads, now)
+    _replace(conn, entity, quarter, stats, others)
+    stats.duplicate_files = sum(1 for r in reads if r.duplicate_of)
+    stats.deduplicated += sum(r.rows for r in reads if r.duplicate_of)
+    conn.execute("drop view if exists _good")
+    for t in (_staged(entity), "_file_days", "_rejected", "_superseded", "_elsewhere", "_bad_lines", "_manifest"):
+        conn.execute(f"drop table if exists {t}")
+    return stats
+
+
+def _staged(entity: Entity) -> str:
+    return f"_staged_{entity.name}"
+
+
+def _read_files(conn, entity: Entity, files: list[Path], stats: LoadStats) -> list[FileRead]:
+    """Every file into the staged temp table; bad lines and unreadable files into ``_bad_lines``."""
     typed_cols = ", ".join(f'"{f.name}" {duckdb_type(f.type)}' for f in entity.schema)
-    conn.execute(f"create or replace temp table {staged} ({typed_cols}, {EXTRA_COL} VARCHAR, "
+    conn.execute(f"create or replace temp table {_staged(entity)} ({typed_cols}, {EXTRA_COL} VARCHAR, "
                  f"{CAST_ERRORS_COL} VARCHAR, {FILE_COL} VARCHAR, {ROW_COL} BIGINT)")
     conn.execute(f"create or replace temp table _bad_lines ({QUARANTINE_COLUMNS})")
     reads: list[FileRead] = []
+    seen: dict[Path, os.stat_result] = {}
+    hashes: dict[Path, str] = {}
+    for path in files:
+        try:
+            seen[path], hashes[path] = _fingerprint(path)
+        except OSError as exc:  # no read permission, a FIFO, gone since the scan: this file only
+            reads.append(FileRead(path, None, 0, error=f"{type(exc).__name__}: {exc}"))
     # The same file delivered twice (the file-hash manifest): only the first delivery (oldest
     # mtime, then name) is read; a later copy is a no-op whose records count as deduplicated.
-    hashes = {path: file_sha256(path) for path in files}
     first_by_hash: dict[str, Path] = {}
-    for path in sorted(files, key=lambda p: (p.stat().st_mtime_ns, str(p))):
+    for path in sorted(hashes, key=lambda p: (seen[p].st_mtime_ns, str(p))):
         first_by_hash.setdefault(hashes[path], path)
     to_read = []
-    for path in files:
-        sha = hashes[path]
+    for path, sha in hashes.items():
         if first_by_hash[sha] != path:
             try:
                 n = count_records(path)
-            except (OSError, EOFError, gzip.BadGzipFile, pa.ArrowException):
+            except (OSError, EOFError, gzip.BadGzipFile, pa.ArrowException, ValueError):
                 n = 0  # as unreadable as its twin, whose error is already reported
-            reads.append(FileRead(path, sha, path.stat().st_size, rows=n, duplicate_of=first_by_hash[sha]))
+            reads.append(FileRead(path, sha, seen[path].st_size, rows=n, duplicate_of=first_by_hash[sha]))
         else:
             to_read.append(path)
     # Parquet files together (one statement per schema), JSON Lines one by one (parsed in Python).
-    read_now = read_parquet_files(conn, [p for p in to_read if p.name.endswith(".parquet")], entity, staged, hashes)
-    read_now += [read_file(conn, p, entity, staged, sha256=hashes[p]) for p in to_read if not p.name.endswith(".parquet")]
-    for info in read_now:
-        reads.append(info)
-        path = info.path
+    staged = _staged(entity)
+    reads += read_parquet_files(conn, [p for p in to_read if p.name.endswith(".parquet")], entity, staged, hashes)
+    reads += [read_file(conn, p, entity, staged, sha256=hashes[p]) for p in to_read if not p.name.endswith(".parquet")]
+    for info in reads:
         if info.error:
             # The file as a whole is quarantined: one row naming it, so it is counted and visible.
-            stats.failed_files.append(f"{path}: {info.error}")
+            stats.failed_files.append(f"{info.path}: {info.error}")
             info.bad_lines.append((None, f"unreadable file: {info.error}", None))
         if info.bad_lines:
             conn.executemany(
                 "insert into _bad_lines values (?, ?, ?, ?, null, ?, ?)",
-                [(entity.name, stats.quarter, str(path), line, reason, text) for line, reason, text in info.bad_lines],
+                [(entity.name, stats.quarter, str(info.path), line, reason, text) for line, reason, text in info.bad_lines],
             )
     stats.read = sum(r.rows + len(r.bad_lines) for r in reads)
+    return reads
 
-    # Quarantined records are not candidates for deduplication: a bad newer version must not
-    # hide a good older one. Ties on updated_at: the file name that sorts last, then the last row.
-    # The rule check is a view, not a copy, and only the keys seen more than once are ranked
-    # (a window over every record, 35 M wide rows at full size, made the load 1.6x slower).
-    conn.execute(f"create or replace temp view _checked as "
-                 f"select *, {_reasons_sql(entity, quarter, now)} as _reason from {staged}")
+
+def _fingerprint(path: Path) -> tuple[os.stat_result, str]:
+    st = os.stat(path)
+    if not stat.S_ISREG(st.st_mode):  # opening a FIFO would wait for a writer for ever
+        raise OSError(f"not a regular file: {path}")
+    return st, file_sha256(path)
+
+
+def _check_and_rank(conn, entity: Entity, quarter: Quarter | None, now: datetime, reads: list[FileRead]) -> None:
+    """``_rejected``: each staged record that fails a rule, with the first rule it fails; ``_good``:
+    the others; ``_superseded``: the good records that a newer version of the same key in this
+    load replaces.
+
+    The rules run once, into a table of the few rejected rows: ``_good`` is then an anti join
+    against it, not a copy of 35 M wide rows nor a re-evaluation of every rule per use.
+    Quarantined records are not candidates for deduplication: a bad newer version must not
+    hide a good older one. Ties on updated_at: the file name that sorts last, then the last row.
+    Only the keys seen more than once are ranked (a window over every record made the load 1.6x slower)."""
+    # Each file's folder date, from the contract's parse of its own folder name (never a date=
+    # higher up the path of the landing zone).
+    conn.execute(f"create or replace temp table _file_days ({FILE_COL} VARCHAR, _folder_day DATE)")
+    days = [(str(r.path), folder_date(r.path.parent.name)) for r in reads if r.rows]
+    if days:
+        conn.executemany("insert into _file_days values (?, ?)", days)
+    conn.execute(f"""
+        create or replace temp table _rejected as
+        select {FILE_COL}, {ROW_COL}, _reason from (
+            select {FILE_COL}, {ROW_COL}, {_reasons_sql(entity, quarter, now)} as _reason
+            from {_staged(entity)} left join _file_days using ({FILE_COL})
+        ) where _reason is not null
+    """)
+    conn.execute(f"create or replace temp view _good as "
+                 f"select * from {_staged(entity)} anti join _rejected using ({FILE_COL}, {ROW_COL})")
     conn.execute(f"""
         create or replace temp table _superseded as
         with good as (
-            select "{entity.key}" as _key, {_order_col(entity)} as _version, {FILE_COL}, {ROW_COL}
-            from _checked where _reason is null
+            select "{entity.key}" as _key, {_order_col(entity)} as _version, {FILE_COL}, {ROW_COL} from _good
         ),
         repeated as (select _key from good group by _key having count(*) > 1),
         ranked as (
@@ -153,29 +210,78 @@ def _load(conn, entity: Entity, files: list[Path], quarter: Quarter | None, now:
         )
         select {FILE_COL}, {ROW_COL} from ranked where _rank > 1
     """)
-    target = table_name(entity.name, quarter)
-    quarantine = (f"{RAW_SCHEMA}.quarantine__{entity.name}__{quarter.table_suffix}" if quarter
-                  else f"{RAW_SCHEMA}.quarantine__{entity.name}")
-    manifest = (f"{RAW_SCHEMA}.landing_files__{entity.name}__{quarter.table_suffix}" if quarter
-                else f"{RAW_SCHEMA}.landing_files__{entity.name}")
+
+
+def _other_quarter_tables(conn, entity: Entity, quarter: Quarter | None) -> dict[str, str]:
+    """Quarter label -> raw table of the entity's other loaded quarters (none for a snapshot)."""
+    if quarter is None:
+        return {}
+    own = table_name(entity.name, quarter)
+    return {Quarter.parse(t.rpartition("__")[2]).compact: f"{RAW_SCHEMA}.{t}"
+            for t in _quarter_tables(conn, f"{entity.name}__") if f"{RAW_SCHEMA}.{t}" != own}
+
+
+def _resolve_across_quarters(conn, entity: Entity, others: dict[str, str]) -> None:
+    """``_elsewhere``: each key of this load that another quarter's table also holds, with who wins.
+
+    A key lives in one quarter (the uniqueness the warehouse tests): across quarters the same rule
+    as within one applies (newest version, then the file name that sorts last, then the last row).
+    Only this load's surviving keys are probed against the other tables' key columns (one hash
+    join), so the cost is a scan of those columns; the rows found are the rare collisions."""
+    conn.execute("create or replace temp table _elsewhere (_key VARCHAR, _quarter VARCHAR, _theirs_win BOOLEAN, "
+                 f"{FILE_COL} VARCHAR, {ROW_COL} BIGINT)")
+    if not others:
+        return
+    theirs = " union all ".join(
+        f"""select "{entity.key}"::varchar as _key, {_order_col(entity)} as _version, source_file as _tfile,
+                   source_row as _trow, '{label}' as _quarter from {table}"""
+        for label, table in others.items())
+    conn.execute(f"""
+        insert into _elsewhere
+        with mine as (
+            select "{entity.key}"::varchar as _key, {_order_col(entity)} as _version, {FILE_COL}, {ROW_COL}
+            from _good anti join _superseded using ({FILE_COL}, {ROW_COL})
+        )
+        select t._key, t._quarter,
+               (t._version, t._tfile, t._trow) > (m._version, m.{FILE_COL}, m.{ROW_COL}) as _theirs_win,
+               m.{FILE_COL}, m.{ROW_COL}
+        from ({theirs}) t join mine m using (_key)
+    """)
+
+
+def _stage_manifest(conn, entity: Entity, stats: LoadStats, reads: list[FileRead], now: datetime) -> None:
     conn.execute("create or replace temp table _manifest (entity VARCHAR, quarter VARCHAR, path VARCHAR, "
                  "sha256 VARCHAR, size_bytes BIGINT, records BIGINT, status VARCHAR, detail VARCHAR, loaded_at TIMESTAMP)")
-    manifest_rows = [
+    loaded_at = now.replace(tzinfo=None)
+    rows = [
         (entity.name, stats.quarter, str(r.path), r.sha256, r.size_bytes, r.rows + len(r.bad_lines),
          "duplicate" if r.duplicate_of else "failed" if r.error else "read",
-         f"same bytes as {r.duplicate_of}" if r.duplicate_of else r.error, now.replace(tzinfo=None))
+         f"same bytes as {r.duplicate_of}" if r.duplicate_of else r.error, loaded_at)
         for r in reads
     ]
-    if manifest_rows:  # DuckDB's executemany refuses an empty list
-        conn.executemany("insert into _manifest values (?, ?, ?, ?, ?, ?, ?, ?, ?)", manifest_rows)
+    # Paths that are not data files are listed too (no records): nothing in the landing zone is passed over.
+    rows += [(entity.name, stats.quarter, entry.rpartition(": ")[0], None, None, None, "unrecognised",
+              entry.rpartition(": ")[2], loaded_at) for entry in stats.unrecognised]
+    if rows:  # DuckDB's executemany refuses an empty list
+        conn.executemany("insert into _manifest values (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+
+
+def _replace(conn, entity: Entity, quarter: Quarter | None, stats: LoadStats, others: dict[str, str]) -> None:
+    """Replace the quarter's raw, quarantine and manifest tables in one transaction; a key that
+    this quarter now holds in a newer version leaves the other quarter's table in the same one."""
+    target = table_name(entity.name, quarter)
+    suffix = f"__{quarter.table_suffix}" if quarter else ""
+    quarantine = f"{RAW_SCHEMA}.quarantine__{entity.name}{suffix}"
+    manifest = f"{RAW_SCHEMA}.landing_files__{entity.name}{suffix}"
+    lost = f"select {FILE_COL}, {ROW_COL} from _elsewhere where _theirs_win"
     conn.execute("begin transaction")
     try:
         conn.execute(f"create schema if not exists {RAW_SCHEMA}")
         conn.execute(f"""
             create or replace table {target} as
             select {_final_columns(entity)}, {EXTRA_COL} as extra, {FILE_COL} as source_file, {ROW_COL} as source_row
-            from _checked anti join _superseded using ({FILE_COL}, {ROW_COL})
-            where _reason is null
+            from _good anti join _superseded using ({FILE_COL}, {ROW_COL})
+                       anti join ({lost}) using ({FILE_COL}, {ROW_COL})
         """)
         conn.execute(f"""
             create or replace table {quarantine} as
@@ -185,9 +291,19 @@ def _load(conn, entity: Entity, files: list[Path], quarter: Quarter | None, now:
                    {ROW_COL} as source_row, "{entity.key}"::varchar as record_key, _reason as reason,
                    to_json(struct_pack({', '.join(f'"{f.name}" := "{f.name}"' for f in entity.schema)},
                                        extra := {EXTRA_COL}))::varchar as record
-            from _checked where _reason is not null
+            from {_staged(entity)} join _rejected using ({FILE_COL}, {ROW_COL})
         """)
         conn.execute(f"create or replace table {manifest} as select * from _manifest")
+        # Keys whose version here beats every other quarter's: the older copies go (the keys this
+        # quarter lost are not in its table). Only the rare colliding keys are touched.
+        wins = dict(conn.execute(
+            f"select _quarter, count(distinct _key) from _elsewhere where _key not in "
+            f"(select _key from _elsewhere where _theirs_win) group by all").fetchall())
+        for label, n in sorted(wins.items()):
+            conn.execute(f"""delete from {others[label]} where "{entity.key}" in (
+                select _key from _elsewhere where _quarter = ? and _key not in (select _key from _elsewhere where _theirs_win))""",
+                [label])
+            stats.superseded_elsewhere[label] = n
         if quarter is not None:
             _refresh_union_view(conn, entity.name)
             _refresh_union_view(conn, f"landing_files__{entity.name}", like=f"landing_files__{entity.name}__")
@@ -198,15 +314,11 @@ def _load(conn, entity: Entity, files: list[Path], quarter: Quarter | None, now:
         raise
     stats.loaded = conn.execute(f"select count(*) from {target}").fetchall()[0][0]
     stats.quarantined = conn.execute(f"select count(*) from {quarantine}").fetchall()[0][0]
-    stats.duplicate_files = sum(1 for r in reads if r.duplicate_of)
-    stats.deduplicated = conn.execute("select count(*) from _superseded").fetchall()[0][0] \
-        + sum(r.rows for r in reads if r.duplicate_of)
+    stats.deduplicated = conn.execute(
+        f"select (select count(*) from _superseded) + (select count(distinct ({FILE_COL}, {ROW_COL})) from ({lost}))"
+    ).fetchall()[0][0]
     stats.reasons = dict(conn.execute(
         f"select reason, count(*) from {quarantine} group by all order by 2 desc").fetchall())
-    conn.execute("drop view if exists _checked")
-    for t in (staged, "_superseded", "_bad_lines", "_manifest"):
-        conn.execute(f"drop table if exists {t}")
-    return stats
 
 
 def _final_columns(entity: Entity) -> str:
@@ -230,10 +342,15 @@ def _reasons_sql(entity: Entity, quarter: Quarter | None, now: datetime) -> str:
         (f'"{entity.key}" is null or trim("{entity.key}") = \'\'', f"missing {entity.key}"),
         (f"{CAST_ERRORS_COL} is not null", f"'wrong type: ' || {CAST_ERRORS_COL}"),
         (f"{ev} is null", f"missing or unparseable {entity.event_time}"),
-        (f"{ev} > timestamp '{future}'", f"{entity.event_time} in the future"),
-        (f"strftime({ev}, '%Y-%m-%d') <> regexp_extract({FILE_COL}, 'date=([0-9-]+)', 1)",
-         f"{entity.event_time} is not in its date= folder"),
     ]
+    # Every timestamp, not only the event time: an updated_at in the year 9999 would win over every
+    # later correction for ever.
+    rules += [(f'"{f.name}" > timestamp \'{future}\'', f"{f.name} in the future")
+              for f in entity.schema if pa.types.is_timestamp(f.type)]
+    rules.append((f"{ev}::date is distinct from _folder_day", f"{entity.event_time} is not in its date= folder"))
+    # NaN or Infinity (from Parquet, or text such as "Infinity") would poison every sum and share.
+    rules += [(f'not isfinite("{f.name}")', f"non-finite {f.name}")
+              for f in entity.schema if pa.types.is_floating(f.type)]
     if entity.name == "runs":
         rules += [
             ("runtime_seconds < 0", "negative runtime_seconds"),
@@ -245,17 +362,16 @@ def _reasons_sql(entity: Entity, quarter: Quarter | None, now: datetime) -> str:
     return f"(case {whens} end)"
 
 
-def _refresh_union_view(conn, view: str, like: str | None = None) -> None:
-    """Point ``raw.<view>`` at every quarter table of that kind (schemas may drift: BY NAME)."""
-    prefix = like or f"{view}__"
-    tables = [r[0] for r in conn.execute(
+def _quarter_tables(conn, prefix: str) -> list[str]:
+    """Names of the ``raw.<prefix><yyyy>q<n>`` tables, sorted."""
+    return [r[0] for r in conn.execute(
         "select table_name from duckdb_tables() where schema_name = ? and starts_with(table_name, ?) "
         "and regexp_full_match(substr(table_name, ?), '[0-9]{4}q[1-4]') order by table_name",
         [RAW_SCHEMA, prefix, len(prefix) + 1]).fetchall()]
+
+
+def _refresh_union_view(conn, view: str, like: str | None = None) -> None:
+    """Point ``raw.<view>`` at every quarter table of that kind (schemas may drift: BY NAME)."""
+    tables = _quarter_tables(conn, like or f"{view}__")
     body = " union all by name ".join(f"select * from {RAW_SCHEMA}.{t}" for t in tables)
     conn.execute(f"create or replace view {RAW_SCHEMA}.{view} as {body}")
-
-
-def quarter_of_file(path: Path) -> Quarter | None:
-    day: date | None = file_date(path)
-    return Quarter.containing(day) if day else None

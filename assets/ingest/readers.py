@@ -5,7 +5,12 @@ other files of the quarter still load. JSON Lines are parsed in Python, line by 
 DuckDB's ``read_json(ignore_errors=true)`` turns bad lines into NULL rows and loses them.
 Parquet columns already of the contract's type pass through untouched (the fast path at
 full size); anything else is cast, and a value that does not cast is reported by column name
-in ``_cast_errors`` instead of silently becoming NULL.
+in ``_cast_errors`` instead of silently becoming NULL. Casts are strict: a string column takes
+strings only (not booleans, numbers or objects), an integer column integral values only
+(``2.5`` is a wrong type, not 3), and JSON must be standard (no ``NaN``, no duplicate keys).
+
+The loader's own columns in a source are named ``__stateofml_*``; a user's column may be named
+anything else (``filename`` and ``file_row_number`` included) and is kept.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,6 +29,11 @@ import pyarrow.parquet as pq
 from stateofml.contract import Entity
 
 FILE_COL, ROW_COL, EXTRA_COL, CAST_ERRORS_COL = "_file", "_row", "_extra", "_cast_errors"
+# Columns the readers add to a source; a landing file may not use this prefix.
+RESERVED_PREFIX = "__stateofml_"
+SRC_FILE, SRC_ROW, SRC_EXTRA, SRC_TYPE_ERRORS = (RESERVED_PREFIX + n for n in ("file", "row", "extra_json", "type_errors"))
+# DuckDB's virtual column for the row of a Parquet file; a real column of that name hides it.
+PARQUET_ROW = "file_row_number"
 
 _ARROW_TO_DUCKDB = {
     pa.string(): "VARCHAR",
@@ -43,7 +54,7 @@ def duckdb_type(typ: pa.DataType) -> str:
 @dataclass
 class FileRead:
     path: Path
-    sha256: str
+    sha256: str | None  # None when the file could not even be read to hash it
     size_bytes: int
     rows: int = 0
     error: str | None = None  # file-level: nothing of the file was loaded
@@ -78,17 +89,22 @@ def read_file(conn: duckdb.DuckDBPyConnection, path: Path, entity: Entity, into:
         return info  # an empty file is valid and holds no records
     try:
         if path.name.endswith(".parquet"):
-            source_sql = "read_parquet(?, file_row_number = true, hive_partitioning = false)"
-            source = conn.sql(f"select * from {source_sql}", params=[str(path)])
-            row_expr = "(file_row_number + 1)::bigint"
-            params: list = [str(path)]
+            names = pq.ParquetFile(path).schema_arrow.names
+            _refuse_reserved(names)
+            if PARQUET_ROW in names:
+                # The file's own column hides DuckDB's row number: read it whole, number its rows here.
+                table = pq.read_table(path)
+                conn.register("_source_file", table.append_column(SRC_ROW, pa.array(range(1, table.num_rows + 1), pa.int64())))
+                source_sql, row_expr, params = "_source_file", SRC_ROW, []
+            else:
+                source_sql, row_expr, params = _PARQUET_SOURCE, _PARQUET_ROW_EXPR, [str(path)]
         else:
             table = _jsonl_table(path, entity, info)
             if table is None:
                 return info
-            conn.register("_jsonl_file", table)
-            source = conn.sql("select * from _jsonl_file")
-            source_sql, row_expr, params = "_jsonl_file", "_line", []
+            conn.register("_source_file", table)
+            source_sql, row_expr, params = "_source_file", SRC_ROW, []
+        source = conn.sql(f"select * from {source_sql}", params=params or None)
         types = dict(zip(source.columns, (str(t) for t in source.types)))
         sql = _typed_select(entity, types, source_sql, row_expr, file_expr="?::varchar")
         info.rows = conn.execute(f"insert into {into} by name {sql}", [str(path), *params]).fetchall()[0][0]
@@ -96,10 +112,21 @@ def read_file(conn: duckdb.DuckDBPyConnection, path: Path, entity: Entity, into:
         info.error = f"{type(exc).__name__}: {str(exc).splitlines()[0][:300]}"
     finally:
         try:
-            conn.unregister("_jsonl_file")
+            conn.unregister("_source_file")
         except duckdb.Error:
             pass
     return info
+
+
+# Many Parquet files in one scan: the file name under a name of ours (a user's ``filename`` column
+# is kept), the row from DuckDB's virtual ``file_row_number``.
+_PARQUET_SOURCE = f"read_parquet(?, filename = '{SRC_FILE}', hive_partitioning = false)"
+_PARQUET_ROW_EXPR = f"({PARQUET_ROW} + 1)::bigint"
+
+
+def _refuse_reserved(names: list[str]) -> None:
+    if reserved := [n for n in names if n.startswith(RESERVED_PREFIX)]:
+        raise ValueError(f"column {reserved[0]!r} uses the prefix {RESERVED_PREFIX!r}, reserved by the loader")
 
 
 def read_parquet_files(conn: duckdb.DuckDBPyConnection, paths: list[Path], entity: Entity, into: str,
@@ -116,20 +143,24 @@ def read_parquet_files(conn: duckdb.DuckDBPyConnection, paths: list[Path], entit
         try:
             footer = pq.ParquetFile(path)
             rows[path] = footer.metadata.num_rows
-            groups.setdefault(footer.schema_arrow.remove_metadata(), []).append(path)
+            schema = footer.schema_arrow.remove_metadata()
         except (OSError, pa.ArrowException, ValueError):
             alone.append(path)  # empty, truncated or not Parquet: read_file says which
+            continue
+        if PARQUET_ROW in schema.names or any(n.startswith(RESERVED_PREFIX) for n in schema.names):
+            alone.append(path)  # read_file keeps such a column, or says why it cannot
+        else:
+            groups.setdefault(schema, []).append(path)
     reads: list[FileRead] = []
     for group in groups.values():
         if len(group) == 1:
             alone.extend(group)
             continue
-        source_sql = "read_parquet(?, filename = true, file_row_number = true, hive_partitioning = false)"
         files = [str(p) for p in group]
         try:
-            source = conn.sql(f"select * from {source_sql}", params=[files])
+            source = conn.sql(f"select * from {_PARQUET_SOURCE}", params=[files])
             types = dict(zip(source.columns, (str(t) for t in source.types)))
-            sql = _typed_select(entity, types, source_sql, "(file_row_number + 1)::bigint", file_expr="filename")
+            sql = _typed_select(entity, types, _PARQUET_SOURCE, _PARQUET_ROW_EXPR, file_expr=SRC_FILE)
             conn.execute(f"insert into {into} by name {sql}", [files])
         except duckdb.Error:
             alone.extend(group)
@@ -151,10 +182,11 @@ def _typed_select(entity: Entity, source_types: dict[str, str], source_sql: str,
         cols.append(f'{expr} as "{f.name}"')
         if can_fail:
             checks.append(f"""case when "{f.name}" is not null and ({expr}) is null then '{f.name}' end""")
-    extras = sorted(c for c in source_types
-                    if c not in entity.schema.names and c not in ("file_row_number", "filename", "_line", "_extra_json"))
-    if "_extra_json" in source_types:
-        extra = "_extra_json"
+    if SRC_TYPE_ERRORS in source_types:  # the JSON reader's own findings come first
+        checks.insert(0, SRC_TYPE_ERRORS)
+    extras = sorted(c for c in source_types if c not in entity.schema.names and not c.startswith(RESERVED_PREFIX))
+    if SRC_EXTRA in source_types:
+        extra = SRC_EXTRA
     elif extras:
         extra = "to_json(struct_pack(" + ", ".join(f'"{c}" := "{c}"' for c in extras) + "))::varchar"
     else:
@@ -182,6 +214,16 @@ def _cast(col: str, source: str, target: str) -> tuple[str, bool]:
                 f"then try_cast(from_json({col}, '[\"{element}\"]') as {target}) end"), True
     if target == "BOOLEAN" and source == "VARCHAR":
         return f"try_cast(lower(trim({col})) as BOOLEAN)", True
+    if target == "VARCHAR":
+        # A boolean, number or object is not a name: a wrong type, never its text.
+        return "null::VARCHAR", True
+    if target in ("INTEGER", "BIGINT"):
+        # Integral values only: a cast would round 2.5 to 3 (text) or to 2 (a float).
+        if source == "VARCHAR":
+            return (f"case when regexp_full_match(trim({col}), '[+-]?[0-9]+([.]0*)?') "
+                    f"then try_cast(trim({col}) as {target}) end"), True
+        if source in ("FLOAT", "DOUBLE") or source.startswith("DECIMAL"):
+            return f"case when {col} = trunc({col}) then try_cast({col} as {target}) end", True
     return f"try_cast({col} as {target})", True
 
 
@@ -204,7 +246,9 @@ create or replace temp macro stateofml_parse_ts(v) as (
 def _jsonl_table(path: Path, entity: Entity, info: FileRead) -> pa.Table | None:
     names = entity.schema.names
     columns: dict[str, list] = {n: [] for n in names}
+    strings = {f.name for f in entity.schema if pa.types.is_string(f.type)}
     extras: list[str | None] = []
+    type_errors: list[str | None] = []
     lines: list[int] = []
     opener = gzip.open if path.name.endswith(".gz") else open
     with opener(path, "rb") as f:
@@ -218,24 +262,67 @@ def _jsonl_table(path: Path, entity: Entity, info: FileRead) -> pa.Table | None:
             if not line:
                 continue
             try:
-                obj = json.loads(line)
+                obj = _strict_json(line)
             except json.JSONDecodeError as exc:
                 info.bad_lines.append((lineno, f"not JSON ({exc.msg})", line[:200]))
+                continue
+            except _NotStrictJSON as exc:
+                info.bad_lines.append((lineno, str(exc), line[:200]))
+                continue
+            except RecursionError:
+                info.bad_lines.append((lineno, "not JSON (nested too deep)", line[:200]))
+                continue
+            except ValueError:  # Python's limit on the digits of an integer (4300)
+                info.bad_lines.append((lineno, "not JSON (an integer with too many digits)", line[:200]))
                 continue
             if not isinstance(obj, dict):
                 info.bad_lines.append((lineno, f"a JSON {type(obj).__name__}, not an object", line[:200]))
                 continue
+            wrong = []
             for n in names:
-                columns[n].append(_text(obj.get(n)))
+                value = obj.get(n)
+                if n in strings and value is not None and not isinstance(value, str):
+                    wrong.append(n)
+                columns[n].append(_text(value))
+            type_errors.append(",".join(wrong) or None)
             extra = {k: v for k, v in obj.items() if k not in columns}
             extras.append(json.dumps(extra, sort_keys=True) if extra else None)
             lines.append(lineno)
     if not lines:
         return None
     data = {n: pa.array(v, pa.string()) for n, v in columns.items()}
-    data["_extra_json"] = pa.array(extras, pa.string())
-    data["_line"] = pa.array(lines, pa.int64())
+    data[SRC_EXTRA] = pa.array(extras, pa.string())
+    data[SRC_TYPE_ERRORS] = pa.array(type_errors, pa.string())
+    data[SRC_ROW] = pa.array(lines, pa.int64())
     return pa.table(data)
+
+
+class _NotStrictJSON(ValueError):
+    """Valid for Python's json module, not for the contract: the message is the quarantine reason."""
+
+
+def _no_duplicate_keys(pairs: list[tuple[str, object]]) -> dict:
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        seen: set[str] = set()
+        dup = next(k for k, _ in pairs if k in seen or seen.add(k))
+        raise _NotStrictJSON(f"duplicate key {dup[:50]!r} in one object")
+    return obj
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):  # 1e400
+        raise _NotStrictJSON(f"a number out of range ({text[:30]})")
+    return value
+
+
+def _no_constant(name: str):
+    raise _NotStrictJSON(f"not JSON ({name} is not a JSON number)")
+
+
+def _strict_json(line: str):
+    return json.loads(line, object_pairs_hook=_no_duplicate_keys, parse_float=_finite, parse_constant=_no_constant)
 
 
 def _text(v) -> str | None:

@@ -3,9 +3,11 @@ prepared here only (the CLI, `dg dev` / `dagster dev` and the tests all call ``p
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 from dagster_dbt import DagsterDbtProjectPreparer, DbtProject
@@ -38,13 +40,33 @@ def prepare_manifest(force: bool = False) -> Path:
     (@dbt_assets reads it); a stale one would name models that no longer exist."""
     manifest = PROJECT_ROOT / "dbt_project" / "target" / "manifest.json"
     if force or not manifest.exists() or manifest.stat().st_mtime < _dbt_sources_mtime():
+        parse_manifest(manifest.parent)
+    return manifest
+
+
+def parse_manifest(target: Path) -> Path:
+    """`dbt parse` into a private folder, then its manifest renamed into ``target``: every data
+    directory and every run shares this manifest, and a run starting while it was rewritten in
+    place died reading truncated JSON. A rename is atomic: readers see the old file or the new."""
+    target.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix=".parse-", dir=target))
+    try:
+        if (partial := target / "partial_parse.msgpack").exists():  # keep parsing incremental
+            shutil.copy2(partial, scratch / partial.name)
+        project = PROJECT_ROOT / "dbt_project"
         result = subprocess.run(
-            [dbt_executable(), "parse", "--quiet", "--project-dir", "dbt_project", "--profiles-dir", "dbt_project"],
+            [dbt_executable(), "parse", "--quiet", "--project-dir", str(project), "--profiles-dir", str(project),
+             "--target-path", str(scratch)],
             cwd=PROJECT_ROOT, capture_output=True, text=True,
         )
         if result.returncode != 0:
             raise ManifestError(f"dbt parse failed:\n{result.stdout}{result.stderr}")
-    return manifest
+        for name in ("partial_parse.msgpack", "semantic_manifest.json", "manifest.json"):  # the manifest last
+            if (scratch / name).exists():
+                os.replace(scratch / name, target / name)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return target / "manifest.json"
 
 
 class EnvironmentDbtPreparer(DagsterDbtProjectPreparer):

@@ -758,3 +758,48 @@ def test_artifacts_and_sweep_are_imported(real_more, tmp_path):
 
     again = import_runs(tmp / "before_resume", landing)
     assert again.artifacts_written == again.sweeps_written == 0
+
+
+def _alias_bomb() -> str:
+    """Nine levels of nine aliases under the client's telemetry: 387 M values once expanded."""
+    lines = ["_wandb:", "  value:", "    t:", "      a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+    for prev, name in zip("abcdefgh", "bcdefghi"):
+        lines.append(f"      {name}: &{name} [" + ", ".join([f"*{prev}"] * 9) + "]")
+    lines.append("      4: *i")
+    return "\n".join(lines) + "\n"
+
+
+def test_hostile_folders_fail_alone_and_good_ones_import(tmp_path):
+    tree = tmp_path / "tree"
+    make_run(tree, "run-20220214_090000-good", metadata=MD_2022, summary={"_runtime": 5}, config=CONFIG_2022)
+    make_run(tree, "run-20220214_090000-deep", metadata='{"os": ' + "[" * 10_000 + "]" * 10_000 + "}",
+             summary={"_runtime": 5})
+    make_run(tree, "run-20220214_090000-digits", metadata='{"cpu_count": ' + "9" * 5000 + "}", summary={"_runtime": 5})
+    make_run(tree, "run-20220214_090000-bigint", metadata=dict(MD_2022, cpu_count=10**30), summary={"_runtime": 5})
+    make_run(tree, "run-20220214_090000-int64", metadata=dict(MD_2022, gpu_count=2**40), summary={"_runtime": 5})
+    make_run(tree, "run-20220214_090000-year1", metadata=dict(MD_2022, startedAt="0001-01-01T00:00:00"),
+             summary={"_runtime": 5}, config=CONFIG_2022.replace("start_time: 1644829200", "start_time: '0001-01-01T00:00:00'"))
+    make_run(tree, "run-20220214_090000-bomb", metadata=MD_2022, summary={"_runtime": 5}, config=_alias_bomb())
+    report = import_runs(tree, tmp_path / "landing")
+    got = {f.run_id: (f.status, " | ".join(f.reasons)) for f in report.folders}
+    assert got["good"] == ("imported", "")
+    assert got["deep"] == ("partial", "wandb-metadata.json: invalid JSON (nested too deep)")
+    assert got["digits"][0] == "partial" and "wandb-metadata.json: invalid JSON (Exceeds the limit" in got["digits"][1]
+    for rid in ("bigint", "int64"):
+        assert got[rid][0] == "failed" and "a value the contract cannot hold" in got[rid][1]
+    assert got["year1"] == ("failed", "created_at 0001-01-01T00:00:00+00:00 is outside 2000-01-01 .. now")
+    assert got["bomb"] == ("partial", "config.yaml: aliases expand to more than 1000000 values (an alias bomb?): not read")
+    runs = latest(tmp_path / "landing", "runs", "run_id")
+    assert set(runs) == {"good", "deep", "digits", "bomb"}
+    assert runs["bomb"]["telemetry_imports"] == [] and runs["bomb"]["os"] == MD_2022["os"]
+
+
+def test_yaml_is_read_with_bounds(tmp_path):
+    from assets.sources.wandb_runs.files import MAX_YAML_BYTES, FileProblem, safe_yaml
+    assert safe_yaml(CONFIG_2022.encode(), "config.yaml")["_wandb"]["value"]["t"][1] == [1, 41]
+    shared = "base: &b {lr: 0.1}\nrun1: *b\nrun2: *b\n"  # a few aliases, as yaml.dump writes shared objects
+    assert safe_yaml(shared.encode(), "config.yaml")["run2"] == {"lr": 0.1}
+    with pytest.raises(FileProblem, match="more than"):
+        safe_yaml(b"x: " + b"a" * MAX_YAML_BYTES, "config.yaml")
+    with pytest.raises(FileProblem, match="invalid YAML"):
+        safe_yaml(b"!!python/object/apply:os.system ['echo hacked']", "config.yaml")

@@ -25,6 +25,10 @@ from .facts import (
 
 # Why the C loader: config.yaml of a long-lived project can be large; fall back if libyaml is absent.
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# Bounds of a config.yaml: the client's are kilobytes, without aliases. An alias bomb (nine levels
+# of nine aliases) is a few hundred bytes that expand to 387 M values when anything walks them.
+MAX_YAML_BYTES = 16 << 20
+MAX_YAML_VALUES = 1_000_000
 
 
 class FileProblem(ValueError):
@@ -38,6 +42,10 @@ def _json_object(raw: bytes, name: str) -> dict[str, Any]:
         raise FileProblem(f"{name}: not UTF-8 text ({e.reason} at byte {e.start})") from None
     except json.JSONDecodeError as e:
         raise FileProblem(f"{name}: invalid JSON ({e.msg} at line {e.lineno} column {e.colno})") from None
+    except RecursionError:
+        raise FileProblem(f"{name}: invalid JSON (nested too deep)") from None
+    except ValueError as e:  # Python's bound on the digits of an integer
+        raise FileProblem(f"{name}: invalid JSON ({str(e).split(':')[0]})") from None
     if not isinstance(obj, dict):
         raise FileProblem(f"{name}: expected a JSON object, found {type(obj).__name__}")
     return obj
@@ -105,16 +113,43 @@ def _numbers(v: Any) -> list[int]:
     return sorted({n for n in (as_int(x) for x in items) if n is not None})
 
 
-def parse_config(raw: bytes) -> RunFacts:
-    """``config.yaml``: the client's own entries under ``_wandb.value`` (telemetry key ``t``)."""
+def safe_yaml(raw: bytes, name: str) -> Any:
+    """YAML read safely: plain data only (the safe loader), at most ``MAX_YAML_BYTES``, and at
+    most ``MAX_YAML_VALUES`` values once aliases are expanded (counted on the node graph, where
+    an alias is shared, before anything is built); raises :class:`FileProblem` otherwise."""
+    if len(raw) > MAX_YAML_BYTES:
+        raise FileProblem(f"{name}: {len(raw)} bytes, more than the {MAX_YAML_BYTES} read")
     try:
-        cfg = yaml.load(raw.decode("utf-8"), Loader=_YAML_LOADER)
+        text = raw.decode("utf-8")
+        root = yaml.compose(text, Loader=_YAML_LOADER)
+        if root is not None and _expanded_values(root, {}) > MAX_YAML_VALUES:
+            raise FileProblem(f"{name}: aliases expand to more than {MAX_YAML_VALUES} values (an alias bomb?): not read")
+        return yaml.load(text, Loader=_YAML_LOADER)
     except UnicodeDecodeError as e:
-        raise FileProblem(f"config.yaml: not UTF-8 text ({e.reason} at byte {e.start})") from None
+        raise FileProblem(f"{name}: not UTF-8 text ({e.reason} at byte {e.start})") from None
     except yaml.YAMLError as e:
         where = getattr(e, "problem_mark", None)
         at = f" at line {where.line + 1} column {where.column + 1}" if where else ""
-        raise FileProblem(f"config.yaml: invalid YAML ({getattr(e, 'problem', None) or e}{at})") from None
+        raise FileProblem(f"{name}: invalid YAML ({getattr(e, 'problem', None) or e}{at})") from None
+    except RecursionError:
+        raise FileProblem(f"{name}: invalid YAML (nested too deep)") from None
+
+
+def _expanded_values(node: yaml.Node, memo: dict[int, int]) -> int:
+    if id(node) in memo:  # an alias: the same node again, counted as often as it is referenced
+        return memo[id(node)]
+    n = 1
+    if isinstance(node, yaml.SequenceNode):
+        n += sum(_expanded_values(child, memo) for child in node.value)
+    elif isinstance(node, yaml.MappingNode):
+        n += sum(_expanded_values(k, memo) + _expanded_values(v, memo) for k, v in node.value)
+    memo[id(node)] = n
+    return n
+
+
+def parse_config(raw: bytes) -> RunFacts:
+    """``config.yaml``: the client's own entries under ``_wandb.value`` (telemetry key ``t``)."""
+    cfg = safe_yaml(raw, "config.yaml")
     if cfg is None:
         return RunFacts()
     if not isinstance(cfg, dict):

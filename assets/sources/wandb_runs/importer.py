@@ -65,6 +65,9 @@ ARTIFACT_ROWS = pa.schema([*ARTIFACTS, pa.field("name", pa.string()), pa.field("
 CODE_BLOB_ROWS = pa.schema([*CODE_BLOBS, pa.field("local_modules", pa.list_(pa.string()))])
 STATUSES = ("imported", "updated", "partial", "skipped", "failed")
 _MICROSECOND = timedelta(microseconds=1)
+# Timestamps a run can have: not before the tracking client existed, not after now (plus clock drift).
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+CLOCK_DRIFT = timedelta(days=1)
 
 
 @dataclass
@@ -162,9 +165,14 @@ def import_runs(
         sweeps: dict[str, dict[str, Any]] = {}
         blobs: dict[str, tuple[CodeBlob, datetime, list[str]]] = {}
         for run_id, folders in sorted(groups.items()):
-            statuses, record, code, fingerprint = _import_run(
-                run_id, folders, source, users, manifest, now, user=user, crashed_after=crashed_after
-            )
+            try:
+                statuses, record, code, fingerprint = _import_run(
+                    run_id, folders, source, users, manifest, now, user=user, crashed_after=crashed_after
+                )
+            except Exception as exc:  # noqa: BLE001 - one hostile folder fails alone, the others import
+                reason = f"cannot be imported ({type(exc).__name__}: {str(exc)[:200]})"
+                report.folders.extend(FolderStatus(f.rel(source), run_id, "failed", [reason]) for f in folders)
+                continue
             report.folders.extend(statuses)
             if record is None:  # failed, or unchanged since the last import
                 continue
@@ -292,6 +300,9 @@ def _import_run(
         prev_at = datetime.fromisoformat(previous["updated_at"])
         updated_at = max(now, prev_at + _MICROSECOND)  # a clock step back must not hide the update
     record = _record(run_id, facts, state, runtime, created_at, user_id, code, updated_at)
+    if problem := _unfit(record, now):
+        reasons[segments[-1].folder.path].append(problem)
+        return statuses("failed", facts=facts), None, None, ""
     if previous is not None and previous["fingerprint"] == fingerprint:
         record["updated_at"] = datetime.fromisoformat(previous["updated_at"])  # as it stands
         return statuses("skipped", record, facts, user_rule), None, None, fingerprint
@@ -396,6 +407,20 @@ def _record(
         "media_types": sorted(f.media_types),
         "updated_at": updated_at,
     }
+
+
+def _unfit(record: dict[str, Any], now: datetime) -> str | None:
+    """Why the landing zone cannot hold this record (checked per run: one bad value must not fail
+    the whole file of the import), or None."""
+    for col in ("created_at", "started_at"):
+        t = record[col]
+        if t is not None and not EARLIEST <= t <= now + CLOCK_DRIFT:
+            return f"{col} {t.isoformat()} is outside {EARLIEST.date()} .. now"
+    try:
+        pa.Table.from_pylist([record], schema=RUNS)
+    except (pa.ArrowException, OverflowError, ValueError, TypeError) as exc:  # e.g. an integer beyond int32
+        return f"a value the contract cannot hold ({type(exc).__name__}: {str(exc)[:200]})"
+    return None
 
 
 def _fingerprint(reads: list[FolderRead], user_id: str | None, state: str) -> str:
