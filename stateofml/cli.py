@@ -405,8 +405,12 @@ def run_job(defs, name: str, selection, instance, *, quarters: int, progress: bo
                 "interrupted" if isinstance(exc, KeyboardInterrupt) else str(exc))
             abandon_run(instance, run_id, f"{why} (by the stateofml command that ran it, pid {os.getpid()})")
             stop_child_processes()
+            # Once more: the run's thread may have queued its step in the pool again meanwhile (what it
+            # queues after this is a finished run's, which the next command releases).
+            instance.event_log_storage.free_concurrency_slots_for_run(run_id)
             code = exc.exit_code if isinstance(exc, Stopped) else 130 if isinstance(exc, KeyboardInterrupt) else 1
-            raise RunAbandoned(f"{name}: stopped at step {step}: {why}; run {run_id[:8]} marked failed and its pool "
+            where = f"while waiting for the pool {pool.pool}" if pool.since is not None else f"at step {step}"
+            raise RunAbandoned(f"{name}: stopped {where}: {why}; run {run_id[:8]} marked failed and its pool "
                                f"slot freed; log: {log_path}", code) from exc
         finally:
             bar.close()

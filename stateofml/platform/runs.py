@@ -98,29 +98,36 @@ def _where(tags: Mapping[str, str]) -> str:
 
 def pool_holders(instance: dg.DagsterInstance, pool: str, *, other_than: str | None = None) -> list[Holder]:
     """The runs holding a slot of ``pool`` (all but ``other_than``)."""
-    info = instance.event_log_storage.get_concurrency_info(pool)
     holders = []
-    for slot in info.claimed_slots:
-        if slot.run_id == other_than:
+    for run_id, step_key in _held(instance, pool):
+        if run_id == other_than:
             continue
-        record = instance.get_run_record_by_id(slot.run_id)
+        record = instance.get_run_record_by_id(run_id)
         if record is None:
-            holders.append(Holder(slot.run_id, "?", slot.step_key, "DELETED", None, "run deleted"))
+            holders.append(Holder(run_id, "?", step_key, "DELETED", None, "run deleted"))
             continue
         run = record.dagster_run
         started = datetime.fromtimestamp(record.start_time, tz=timezone.utc) if record.start_time else None
-        holders.append(Holder(run.run_id, run.job_name, slot.step_key, run.status.value, started, _where(run.tags)))
+        holders.append(Holder(run.run_id, run.job_name, step_key, run.status.value, started, _where(run.tags)))
     return holders
+
+
+def _held(instance: dg.DagsterInstance, pool: str) -> list[tuple[str, str]]:
+    """(run id, step key) of the slots of ``pool`` taken: claimed, or assigned to a waiting step that
+    has not claimed it yet (a freed slot goes to the next in line at once)."""
+    info = instance.event_log_storage.get_concurrency_info(pool)
+    held = [(s.run_id, s.step_key) for s in info.claimed_slots]
+    held += [(p.run_id, p.step_key) for p in info.pending_steps if p.assigned_timestamp is not None]
+    return sorted(set(held))
 
 
 def pool_is_free(instance: dg.DagsterInstance, pool: str, *, for_run: str | None = None) -> bool:
     """A slot of ``pool`` is free (no limit configured counts as free), or ``for_run`` holds one."""
-    info = instance.event_log_storage.get_concurrency_info(pool)
-    if info.limit is None:
+    limit = instance.event_log_storage.get_concurrency_info(pool).limit
+    if limit is None:
         return True
-    if for_run is not None and any(s.run_id == for_run for s in info.claimed_slots):
-        return True
-    return len(info.claimed_slots) < info.limit
+    held = _held(instance, pool)
+    return any(run_id == for_run for run_id, _ in held) or len(held) < limit
 
 
 def waiting_in_pool(instance: dg.DagsterInstance, pool: str, run_id: str) -> bool:

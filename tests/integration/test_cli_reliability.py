@@ -22,7 +22,7 @@ import pytest
 
 from stateofml.platform.project import PROJECT_ROOT
 from stateofml.platform.resources import WAREHOUSE_POOL
-from stateofml.platform.runs import process_tags
+from stateofml.platform.runs import pool_holders, process_tags, release_dead_runs
 from tests.integration.test_operations import cli
 from tests.landing_builder import tiny_world
 
@@ -160,8 +160,7 @@ def test_a_wait_for_the_pool_releases_the_dead_names_the_live_and_gives_up(waiti
     with dg.DagsterInstance.from_config(str(home)) as instance:
         assert instance.get_run_by_id(dead).status == dg.DagsterRunStatus.FAILURE
         assert instance.get_run_by_id(live).status == dg.DagsterRunStatus.STARTED
-        claimed = instance.event_log_storage.get_concurrency_info(WAREHOUSE_POOL).claimed_slots
-        assert [s.run_id for s in claimed] == [live]
+        assert [h.run_id for h in pool_holders(instance, WAREHOUSE_POOL)] == [live]  # the slot went to the next in line
         # Nothing ran: no run of the CLI's jobs was created.
         assert {r.job_name for r in instance.get_runs()} == {"dead", "live"}
 
@@ -185,7 +184,7 @@ IN_RUN_WAIT = textwrap.dedent("""
     from stateofml.cli import RunAbandoned, _stop_on_signals, run_job
     from stateofml.platform.resources import WAREHOUSE_POOL
     from tests.integration.test_cli_reliability import holder_run
-    from stateofml.platform.runs import process_tags
+    from stateofml.platform.runs import pool_holders, process_tags, release_dead_runs
 
     @dg.asset
     def first() -> None:
@@ -222,10 +221,13 @@ def test_a_run_waiting_inside_dagster_for_the_pool_stops_on_ctrl_c_or_its_bound(
         proc.send_signal(signal.SIGINT)
     assert proc.wait(timeout=120) == (130 if ending == "SIGINT" else 1), out.read_text()
     text = out.read_text()
-    assert "__ASSET_JOB: stopped at step second: " in text and "marked failed and its pool slot freed" in text
+    assert f"__ASSET_JOB: stopped while waiting for the pool {WAREHOUSE_POOL}: " in text and "marked failed and its pool slot freed" in text
     with dg.DagsterInstance.from_config(str(home)) as instance:
         (ours,) = instance.get_runs(filters=dg.RunsFilter(job_name="__ASSET_JOB"))
         assert ours.status == dg.DagsterRunStatus.FAILURE
+        assert [h.run_id for h in pool_holders(instance, WAREHOUSE_POOL)] != [ours.run_id]
+        # What the stopped run may have left in the pool's queue is released by the next command.
+        release_dead_runs(instance, WAREHOUSE_POOL)
         info = instance.event_log_storage.get_concurrency_info(WAREHOUSE_POOL)
         assert ours.run_id not in {s.run_id for s in info.claimed_slots} | {p.run_id for p in info.pending_steps}
 
