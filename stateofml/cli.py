@@ -316,7 +316,14 @@ def _failure_lines(error, fallback: str, limit: int = 4) -> list[str]:
     """A failure in a few lines: the innermost error's message, cut (the full trace is in the log file)."""
     inner = _innermost(error)
     text = inner.message.strip() if inner is not None else fallback.strip()
-    lines = [line[:200] for line in text.splitlines() if line.strip()] or ["failed"]
+    lines = [line[:300] for line in text.splitlines() if line.strip()] or ["failed"]
+    # dagster-dbt's message names the command first; what failed comes after this line.
+    dbt_errors = next((i for i, line in enumerate(lines) if line.startswith("Errors parsed from dbt logs")), None)
+    if dbt_errors is not None:
+        lines = [lines[0], *lines[dbt_errors + 1:]]
+    # A trace inside the message (dbt's own) belongs to the log file.
+    traced = next((i for i, line in enumerate(lines) if line.startswith("Traceback (most recent call last)")), None)
+    lines = lines[:traced] if traced else lines
     return lines[:limit] + ([f"... ({len(lines) - limit} more lines)"] if len(lines) > limit else [])
 
 
@@ -432,11 +439,8 @@ def run_job(defs, name: str, selection, instance, *, quarters: int, progress: bo
 
 def _report_failure(say, log, what: str, error, message: str, log_path: Path) -> None:
     """A failure in a few lines on the terminal, its full trace in the log file."""
-    lines = _failure_lines(error, message)
-    say(f"  FAILED {what}: {lines[0]}")
-    for line in lines[1:]:
-        say(f"    {line}")
-    say(f"    (full trace: {log_path})")
+    first, *more = _failure_lines(error, message)
+    say("\n".join([f"  FAILED {what}: {first}", *(f"    {line}" for line in more), f"    (full trace: {log_path})"]))
     log.write(f"\n==== FAILED {what} ====\n{message}\n{error.to_string() if error is not None else ''}\n")
     log.flush()
 
