@@ -8,16 +8,18 @@ import os
 import re
 import shlex
 import shutil
+import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import textwrap
 import threading
 import time
 import uuid
 import webbrowser
-from collections.abc import Sequence
-from datetime import date
+from collections.abc import Callable, Iterator, Sequence
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 from assets.analysts.publish import COPY_FILE, DOCS_SITE
@@ -51,9 +53,48 @@ class CliError(Exception):
     """A user error: printed as one clear line, exit code 2."""
 
 
-def _data_dir(args) -> DataDir:
-    """The data directory, resolved once per command; every path below comes from it."""
-    return DataDir.resolve(args.data_dir)
+class GaveUp(Exception):
+    """A wait beyond --wait-timeout: printed as one line, exit code 1."""
+
+
+class Stopped(BaseException):
+    """SIGINT (Ctrl-C) or SIGTERM: stop the command. A BaseException, as KeyboardInterrupt is."""
+
+    def __init__(self, signum: int):
+        super().__init__(signal.Signals(signum).name)
+        self.exit_code = 128 + signum
+
+
+class RunAbandoned(Exception):
+    """A run given up while its thread was still inside Dagster (Ctrl-C, SIGTERM, or a wait beyond
+    --wait-timeout): it has been marked failed and its pool slots freed, its child processes stopped.
+    A thread cannot be stopped, so the process ends at once, as a kill would end it (the warehouse
+    keeps its last committed state)."""
+
+    def __init__(self, message: str, exit_code: int):
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+def _data_dir(args, *, writable: bool = False) -> DataDir:
+    """The data directory, resolved once per command; every path below comes from it. A command
+    that writes there checks first that it can (one clear line instead of a traceback later)."""
+    data = DataDir.resolve(args.data_dir)
+    if writable:
+        _writable_dir(data.root, "--data-dir")
+    return data
+
+
+def _writable_dir(path: Path, option: str) -> Path:
+    if path.exists() and not path.is_dir():
+        raise CliError(f"{option} {path} is not a directory")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except OSError as exc:
+        raise CliError(f"{option} {path} is not a writable directory ({exc.strerror or exc})") from None
+    return path
 
 
 def _quarter(text: str) -> Quarter:
@@ -87,8 +128,7 @@ def ensure_manifest(force: bool = False) -> Path:
 
 def dagster_home(data: DataDir) -> Path:
     """$DAGSTER_HOME if set, else <data>/dagster_home with the project's instance settings."""
-    home = Path(os.environ.get("DAGSTER_HOME") or data.dagster_home).resolve()
-    home.mkdir(parents=True, exist_ok=True)
+    home = _writable_dir(Path(os.environ.get("DAGSTER_HOME") or data.dagster_home).resolve(), "DAGSTER_HOME")
     if not (home / "dagster.yaml").exists():
         shutil.copy(PROJECT_ROOT / "orchestration" / "dagster.yaml", home / "dagster.yaml")
     os.environ["DAGSTER_HOME"] = str(home)
@@ -109,7 +149,7 @@ def cmd_simulate(args) -> int:
         raise CliError(f"--end {args.end} is before --start {args.start}")
     if not (0 < args.scale <= 10):
         raise CliError(f"--scale must be in (0, 10], got {args.scale}")
-    landing = Path(args.landing).resolve() if args.landing else _data_dir(args).landing
+    landing = _writable_dir(Path(args.landing).resolve(), "--landing") if args.landing else _data_dir(args, writable=True).landing
     t0 = time.monotonic()
     summary = simulate(landing, args.start.start, args.end.end, scale=args.scale, seed=args.seed,
                        progress=not args.quiet)
@@ -120,13 +160,13 @@ def cmd_simulate(args) -> int:
 
 
 def cmd_materialize(args) -> int:
-    data = _data_dir(args)
+    data = _data_dir(args, writable=True)
     quarters: list[Quarter] = args.quarters
     last_closed = Quarter.containing(date.today()).previous()
     if quarters[0] < FIRST_QUARTER or quarters[-1] > last_closed:
         raise CliError(f"quarters must be within {FIRST_QUARTER}..{last_closed} (closed quarters), got {quarters[0]}..{quarters[-1]}")
     ensure_manifest()
-    dagster_home(data)
+    home = dagster_home(data)
     from dagster import DagsterInstance
 
     from orchestration.definitions import build_definitions
@@ -135,16 +175,18 @@ def cmd_materialize(args) -> int:
 
     defs = build_definitions(build_resources(data, memory_limit=args.memory_limit))
     progress = not args.quiet
-    with DagsterInstance.get() as instance:
+    wait = args.wait_timeout
+    with _stop_on_signals(), DagsterInstance.get() as instance, _one_materialize_at_a_time(home, wait):
         t0 = time.monotonic()
-        print(f"[1/2] reference data (profiles, lookup tables) -> {data.warehouse.parent}")
+        print(f"[1/2] reference data (profiles, lookup tables) -> {data.warehouse.parent}", flush=True)
         logs = data.logs
-        ok = run_job(defs, "reference_data", REFERENCE, instance, quarters=1, progress=progress, log_dir=logs)
+        ok = run_job(defs, "reference_data", REFERENCE, instance, quarters=1, progress=progress, log_dir=logs,
+                     wait_timeout=wait)
         if ok:
-            print(f"[2/2] quarters {quarters[0]}..{quarters[-1]} as one run (ingestion, dbt, charts, report page)")
+            print(f"[2/2] quarters {quarters[0]}..{quarters[-1]} as one run (ingestion, dbt, charts, report page)", flush=True)
             ok = run_job(
                 defs, "state_of_ml_quarterly", QUARTERLY, instance, quarters=len(quarters), progress=progress,
-                log_dir=logs, tags={
+                log_dir=logs, wait_timeout=wait, tags={
                     "dagster/asset_partition_range_start": quarters[0].partition_key,
                     "dagster/asset_partition_range_end": quarters[-1].partition_key,
                 },
@@ -155,8 +197,96 @@ def cmd_materialize(args) -> int:
     print(f"charts:    {data.reports / quarters[-1].compact / 'charts'}")
     print(f"report:    {page_path(data.reports, quarters[-1].year)}")
     if not ok:
-        print(f"run logs:  `stateofml ui` (DAGSTER_HOME={os.environ['DAGSTER_HOME']}), Runs tab")
+        print(f"run logs:  `stateofml ui` (DAGSTER_HOME={home}), Runs tab")
     return 0 if ok else 1
+
+
+@contextlib.contextmanager
+def _stop_on_signals() -> Iterator[None]:
+    """SIGINT and SIGTERM raise ``Stopped`` in the main thread, which only waits and reads the event
+    log (the run executes in a thread of its own, where Dagster's deferral of interrupts to step
+    boundaries would otherwise hold them back for as long as a step waits for the pool)."""
+    def stop(signum, frame):
+        raise Stopped(signum)
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _utc_now() -> str:
+    return f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M:%S} UTC"
+
+
+@contextlib.contextmanager
+def _one_materialize_at_a_time(home: Path, timeout: float) -> Iterator[None]:
+    """One `materialize` per Dagster instance at a time: a second waits here, asleep and
+    interruptible, instead of inside Dagster's wait for the pool. A file lock: the kernel drops it
+    when its holder dies, even by kill -9."""
+    from stateofml.platform.resources import LockTimeout, file_lock
+
+    def waiting(holder: str) -> None:
+        print(f"waiting for another `stateofml materialize` ({holder or 'starting'}) to finish, since {_utc_now()}; "
+              f"giving up after {timeout:.0f}s (--wait-timeout)", flush=True)
+
+    held = False
+    try:
+        with file_lock(home / "materialize.lock", timeout, waiting=waiting,
+                       note=f"pid {os.getpid()} on host {socket.gethostname()}, started {_utc_now()}"):
+            held = True
+            yield
+    except LockTimeout:
+        if held:
+            raise
+        raise GaveUp(f"another `stateofml materialize` held {home / 'materialize.lock'} for longer than "
+                     f"--wait-timeout {timeout:.0f}s") from None
+
+
+class _PoolWait:
+    """Waiting for the warehouse pool, said and bounded. Runs whose process is gone are released
+    (marked failed, their slots freed: ``release_dead_runs``); the live holder is named, with since when
+    we wait; past ``timeout`` seconds, ``GaveUp``."""
+
+    def __init__(self, instance, say: Callable[[str], None], timeout: float, pool: str):
+        self.instance, self.say, self.timeout, self.pool = instance, say, timeout, pool
+        self.since: float | None = None
+        self.started = ""
+        self.shown: list | None = None
+
+    def blocked(self, run_id: str | None = None) -> bool:
+        """Whether a step of ``run_id`` (None: a run about to start) has to wait for the pool."""
+        from stateofml.platform.runs import pool_holders, pool_is_free, release_dead_runs, waiting_in_pool
+
+        def waits() -> bool:
+            if run_id is None:
+                return not pool_is_free(self.instance, self.pool)
+            return waiting_in_pool(self.instance, self.pool, run_id)
+
+        if not waits():
+            self.since = self.shown = None
+            return False
+        for line in release_dead_runs(self.instance, self.pool):
+            self.say(f"  {line}")
+        if not waits():
+            self.since = self.shown = None
+            return False
+        if self.since is None:
+            self.since = time.monotonic()
+            self.started = _utc_now()
+        holders = pool_holders(self.instance, self.pool, other_than=run_id)
+        if holders != self.shown:
+            held = "; ".join(h.describe() for h in holders) or "a run about to release it"
+            self.say(f"  waiting for the pool {self.pool} (the warehouse's one writer) since {self.started}: held by "
+                     f"{held}; giving up after {self.timeout:.0f}s (--wait-timeout)")
+            self.shown = holders
+        if time.monotonic() - self.since > self.timeout:
+            raise GaveUp(f"the pool {self.pool} stayed held for longer than --wait-timeout {self.timeout:.0f}s "
+                         f"(by {'; '.join(h.describe() for h in holders) or 'nobody known'}); if that run is dead, "
+                         "mark it failed in `stateofml ui` (Runs, Terminate)")
+        return True
 
 
 class _ClosedPipeSafe:
@@ -175,68 +305,144 @@ class _ClosedPipeSafe:
             self._stream.flush()
 
 
-def _failure_reason(event) -> str:
-    """The innermost error of a step failure (the user's exception, not Dagster's wrapper)."""
-    error = event.step_failure_data.error if event.step_failure_data else None
+def _innermost(error):
+    """The innermost error (the user's exception, not Dagster's wrapper)."""
     while error is not None and error.cause is not None:
         error = error.cause
-    return error.message.strip() if error is not None else (event.message or "failed")
+    return error
+
+
+def _failure_lines(error, fallback: str, limit: int = 4) -> list[str]:
+    """A failure in a few lines: the innermost error's message, cut (the full trace is in the log file)."""
+    inner = _innermost(error)
+    text = inner.message.strip() if inner is not None else fallback.strip()
+    lines = [line[:300] for line in text.splitlines() if line.strip()] or ["failed"]
+    # dagster-dbt's message names the command first; what failed comes after this line.
+    dbt_errors = next((i for i, line in enumerate(lines) if line.startswith("Errors parsed from dbt logs")), None)
+    if dbt_errors is not None:
+        lines = [lines[0], *lines[dbt_errors + 1:]]
+    # A trace inside the message (dbt's own) belongs to the log file.
+    traced = next((i for i, line in enumerate(lines) if line.startswith("Traceback (most recent call last)")), None)
+    lines = lines[:traced] if traced else lines
+    return lines[:limit] + ([f"... ({len(lines) - limit} more lines)"] if len(lines) > limit else [])
 
 
 def run_job(defs, name: str, selection, instance, *, quarters: int, progress: bool, log_dir: Path,
-            tags: dict | None = None) -> bool:
-    """Run a job in this process with a progress bar of asset materializations (one per asset
-    and quarter) and the step being run; failures are printed as they happen. What the steps
-    print (dbt's own log lines) goes to a file under ``log_dir`` instead of over the bar."""
+            tags: dict | None = None, wait_timeout: float = 3600.0) -> bool:
+    """Run a job with a progress bar of asset materializations (one per asset and quarter) and the
+    step being run; failures are printed as they happen, in a few lines (the full trace goes to the
+    log file under ``log_dir``, with what the steps print, such as dbt's log lines).
+
+    The job executes in a thread of this process; the main thread reads the run's event log, says
+    what the run waits for, and stays interruptible. Before the run starts, and while it waits for the
+    warehouse pool, dead runs' slots are released; a wait beyond ``wait_timeout`` seconds gives up."""
     from dagster import DagsterEventType
     from tqdm import tqdm
+
+    from stateofml.platform.resources import WAREHOUSE_POOL
+    from stateofml.platform.runs import abandon_run, process_tags, stop_child_processes
 
     keys = selection.resolve(defs.resolve_asset_graph())
     total = sum(quarters if spec.partitions_def else 1 for spec in defs.resolve_all_asset_specs() if spec.key in keys)
     run_id = str(uuid.uuid4())
-    done = threading.Event()
     terminal = _ClosedPipeSafe(sys.stdout)
-    bar = tqdm(total=total, unit="asset", desc=f"  {name}", disable=not progress, leave=True, file=terminal)
+
+    def say(text: str) -> None:
+        tqdm.write(text, file=terminal)
+        terminal.flush()
+
+    # Wait for the pool here, not inside Dagster: Dagster's wait for a slot spins a core and holds
+    # back signals until the step starts.
+    pool = _PoolWait(instance, say, wait_timeout, WAREHOUSE_POOL)
+    while pool.blocked():
+        time.sleep(1.0)
+
     log_dir.mkdir(parents=True, exist_ok=True)
     log_path = log_dir / f"{name}-{run_id[:8]}.log"
-    materialized = [0]  # counted here: a disabled bar counts nothing
-    watched = {DagsterEventType.STEP_START, DagsterEventType.ASSET_MATERIALIZATION, DagsterEventType.STEP_FAILURE}
+    watched = {DagsterEventType.STEP_START, DagsterEventType.ASSET_MATERIALIZATION, DagsterEventType.STEP_FAILURE,
+               DagsterEventType.RUN_FAILURE}
+    outcome: dict = {}
+    with open(log_path, "w") as log, contextlib.redirect_stdout(log):
+        def execute() -> None:
+            try:
+                outcome["result"] = defs.resolve_job_def(name).execute_in_process(
+                    instance=instance, run_id=run_id, tags={**(tags or {}), **process_tags()}, raise_on_error=False,
+                    # The bar and the failure lines replace Dagster's console log; the full log stays in
+                    # the instance (UI: Runs), failures' traces in the log file.
+                    run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
+                )
+            except BaseException as exc:  # reported by the main thread
+                outcome["error"] = exc
 
-    def follow() -> None:
-        cursor = None
-        while True:
-            stop = done.is_set()  # read once more after the run ended: nothing is missed
+        bar = tqdm(total=total, unit="asset", desc=f"  {name}", disable=not progress, leave=True, file=terminal)
+        worker = threading.Thread(target=execute, name=f"run {run_id[:8]}", daemon=True)
+        cursor, materialized, step, failed_steps, run_failure, next_pool_check = None, 0, "start", 0, None, 0.0
+
+        def read_events() -> None:
+            nonlocal cursor, materialized, step, failed_steps, run_failure
             conn = instance.get_records_for_run(run_id, cursor=cursor, of_type=watched)  # none yet: empty
             cursor = conn.cursor
             for rec in conn.records:
                 event = rec.event_log_entry.dagster_event
                 if event.event_type == DagsterEventType.ASSET_MATERIALIZATION:
-                    materialized[0] += 1
+                    materialized += 1
                     bar.update(1)
                 elif event.event_type == DagsterEventType.STEP_START:
-                    bar.set_postfix_str(event.step_key, refresh=True)
+                    step = event.step_key
+                    bar.set_postfix_str(step, refresh=True)
+                elif event.event_type == DagsterEventType.STEP_FAILURE:
+                    failed_steps += 1
+                    error = event.step_failure_data.error if event.step_failure_data else None
+                    _report_failure(say, log, event.step_key, error, event.message or "", log_path)
                 else:
-                    bar.write(f"  FAILED {event.step_key}: {_failure_reason(event)}", file=terminal)
-            if stop:
-                return
-            done.wait(0.5)
+                    run_failure = event
 
-    follower = threading.Thread(target=follow, daemon=True)
-    follower.start()
-    try:
-        with open(log_path, "w") as log, contextlib.redirect_stdout(log):
-            result = defs.resolve_job_def(name).execute_in_process(
-                instance=instance, run_id=run_id, tags=tags, raise_on_error=False,
-                # The bar replaces Dagster's console log; the full log stays in the instance (UI: Runs).
-                run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
-            )
-    finally:
-        done.set()
-        follower.join()
-        bar.close()
-    if not progress or not result.success:
-        print(f"  {name}: {materialized[0]}/{total} assets materialized ({'ok' if result.success else 'FAILED'}); log: {log_path}")
-    return result.success
+        try:
+            worker.start()
+            while worker.is_alive():
+                worker.join(0.5)  # interruptible: a signal raises Stopped here
+                read_events()
+                if time.monotonic() >= next_pool_check:
+                    next_pool_check = time.monotonic() + 2.0
+                    pool.blocked(run_id)
+            read_events()  # what the run wrote at its end
+        except BaseException as exc:
+            bar.close()
+            why = f"{exc} received" if isinstance(exc, Stopped) else (
+                "interrupted" if isinstance(exc, KeyboardInterrupt) else str(exc))
+            abandon_run(instance, run_id, f"{why} (by the stateofml command that ran it, pid {os.getpid()})")
+            stop_child_processes()
+            # Once more: the run's thread may have queued its step in the pool again meanwhile (what it
+            # queues after this is a finished run's, which the next command releases).
+            instance.event_log_storage.free_concurrency_slots_for_run(run_id)
+            code = exc.exit_code if isinstance(exc, Stopped) else 130 if isinstance(exc, KeyboardInterrupt) else 1
+            where = f"while waiting for the pool {pool.pool}" if pool.since is not None else f"at step {step}"
+            raise RunAbandoned(f"{name}: stopped {where}: {why}; run {run_id[:8]} marked failed and its pool "
+                               f"slot freed; log: {log_path}", code) from exc
+        finally:
+            bar.close()
+        if "error" in outcome:  # Dagster itself failed (not a step): the run never reported its end
+            error = outcome["error"]
+            abandon_run(instance, run_id, f"{type(error).__name__}: {error}")
+            _report_failure(say, log, "run", None, f"{type(error).__name__}: {error}", log_path)
+            success = False
+        else:
+            success = outcome["result"].success
+            if not success and not failed_steps and run_failure is not None:
+                data = run_failure.event_specific_data
+                _report_failure(say, log, "run", getattr(data, "error", None), run_failure.message or "", log_path)
+    if not progress or not success:
+        print(f"  {name}: {materialized}/{total} assets materialized ({'ok' if success else 'FAILED'}); log: {log_path}",
+              flush=True)
+    return success
+
+
+def _report_failure(say, log, what: str, error, message: str, log_path: Path) -> None:
+    """A failure in a few lines on the terminal, its full trace in the log file."""
+    first, *more = _failure_lines(error, message)
+    say("\n".join([f"  FAILED {what}: {first}", *(f"    {line}" for line in more), f"    (full trace: {log_path})"]))
+    log.write(f"\n==== FAILED {what} ====\n{message}\n{error.to_string() if error is not None else ''}\n")
+    log.flush()
 
 
 def cmd_report(args) -> int:
@@ -258,7 +464,7 @@ def cmd_report(args) -> int:
 
 
 def cmd_docs(args) -> int:
-    data = _data_dir(args)
+    data = _data_dir(args, writable=True)
     ensure_manifest()
     dagster_home(data)
     import dagster as dg
@@ -283,7 +489,7 @@ def cmd_import_runs(args) -> int:
     users = Path(args.users_file).expanduser() if args.users_file else None
     if users is not None and not users.is_file():
         raise CliError(f"no such users file: {users}")
-    landing = Path(args.landing).resolve() if args.landing else _data_dir(args).landing
+    landing = _writable_dir(Path(args.landing).resolve(), "--landing") if args.landing else _data_dir(args, writable=True).landing
     try:
         report = import_runs(source, landing, users, user=args.user)
     except ValueError as exc:  # a corrupt import manifest, an empty --user: refused
@@ -361,6 +567,16 @@ def format_import_table(rows: list[dict]) -> str:
     return "\n".join(fmt.format(*line).rstrip() for line in [header, *lines])
 
 
+def _seconds(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not 0 <= seconds < float("inf"):
+        raise argparse.ArgumentTypeError(f"seconds must be 0 or more, got {text}")
+    return seconds
+
+
 def _port(text: str) -> int:
     try:
         port = int(text)
@@ -377,7 +593,7 @@ def _venv_bin() -> Path:
 
 
 def cmd_ui(args) -> int:
-    data = _data_dir(args)
+    data = _data_dir(args, writable=True)
     try:  # a clear message instead of the webserver's traceback
         with socket.socket(socket.AF_INET6 if ":" in args.host else socket.AF_INET) as probe:
             probe.bind((args.host, args.port))
@@ -441,13 +657,17 @@ def build_parser() -> argparse.ArgumentParser:
                        "The profiles and lookup tables are refreshed first; the quarters then run as one run."),
                        epilog="examples:\n  stateofml materialize 2022Q4\n  stateofml materialize 2020Q1:2022Q4\n"
                        "  stateofml --data-dir /srv/sotml materialize 2022Q1:2022Q4 --quiet\n"
-                       "exit code: 0 success, 1 a run failed (see `stateofml ui`, Runs), 2 usage error",
+                       "exit code: 0 success, 1 a run failed or the wait for the warehouse gave up, 2 usage error,\n"
+                       "  130/143 stopped by Ctrl-C/SIGTERM (the run is marked failed, the warehouse keeps its last state)",
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("quarters", type=_quarters, help="a quarter (2022Q4) or an inclusive range (2020Q1:2022Q4)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--memory-limit", type=_memory_limit, metavar="SIZE",
                    help="DuckDB's memory_limit for this run, e.g. 3GB (default 8GB): 3GB keeps one full-size quarter "
                         "within 4 GB of RSS; a year in one run needs more")
+    p.add_argument("--wait-timeout", type=_seconds, default=3600.0, metavar="SECONDS",
+                   help="how long to wait for another run holding the warehouse (another materialize, a run from the "
+                        "UI) before giving up; default 3600. Runs whose process is gone are released at once")
     p.set_defaults(func=cmd_materialize)
 
     p = sub.add_parser("report", help="print (or open) the path of a year's report page",
@@ -506,6 +726,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CliError as exc:
         print(f"stateofml: error: {exc}", file=sys.stderr)
         return 2
+    except GaveUp as exc:
+        print(f"stateofml: gave up: {exc}", file=sys.stderr)
+        return 1
+    except RunAbandoned as exc:
+        print(f"stateofml: {exc}", file=sys.stderr)
+        with contextlib.suppress(OSError, ValueError):
+            sys.stdout.flush()
+            sys.stderr.flush()
+        os._exit(exc.exit_code)  # the run's thread cannot be stopped: end the process (see RunAbandoned)
+    except Stopped as exc:
+        print(f"stateofml: stopped ({exc})", file=sys.stderr)
+        return exc.exit_code
     except KeyboardInterrupt:
         print("stateofml: interrupted", file=sys.stderr)
         return 130

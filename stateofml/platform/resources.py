@@ -94,6 +94,41 @@ class LockTimeout(RuntimeError):
     """The warehouse stayed locked by another process for longer than allowed."""
 
 
+@contextmanager
+def file_lock(
+    path: Path, timeout_seconds: float, *, waiting: Callable[[str], None] | None = None, note: str = ""
+) -> Iterator[None]:
+    """An exclusive lock on ``path`` across processes; the kernel drops it when its process dies (even
+    by kill -9), so a dead holder never blocks. The wait is a poll with backoff (a held lock is a
+    transient fault worth waiting for), interruptible by signals, given up after ``timeout_seconds``
+    (``LockTimeout``). ``note`` is written into the file while held (who holds it); ``waiting`` is told
+    the note of the holder once, when the wait begins."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+") as handle:
+        deadline, delay = time.monotonic() + timeout_seconds, 0.05
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if waiting is not None:
+                    handle.seek(0)
+                    waiting(handle.read().strip())
+                    waiting = None
+                if time.monotonic() > deadline:
+                    raise LockTimeout(f"{path} stayed locked for {timeout_seconds:.0f}s") from None
+                time.sleep(delay)
+                delay = min(delay * 2, 2.0)
+        try:
+            if note:
+                handle.truncate(0)
+                handle.write(note)
+                handle.flush()
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 class Warehouse(DuckDBResource):
     """The DuckDB warehouse, one writer at a time, connections closed even on error."""
 
@@ -122,26 +157,9 @@ class Warehouse(DuckDBResource):
 
     @contextmanager
     def locked(self) -> Iterator[None]:
-        """Exclusive use of the warehouse file across processes (Python steps, dbt, the CLI).
-
-        The wait is a poll with backoff: a held lock is a transient fault worth waiting for.
-        """
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.path.with_name(self.path.name + ".lock"), "a+") as handle:
-            deadline, delay = time.monotonic() + self.lock_timeout_seconds, 0.05
-            while True:
-                try:
-                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if time.monotonic() > deadline:
-                        raise LockTimeout(f"{self.path} stayed locked for {self.lock_timeout_seconds:.0f}s") from None
-                    time.sleep(delay)
-                    delay = min(delay * 2, 2.0)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+        """Exclusive use of the warehouse file across processes (Python steps, dbt, the CLI)."""
+        with file_lock(self.path.with_name(self.path.name + ".lock"), self.lock_timeout_seconds):
+            yield
 
     @contextmanager
     def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
