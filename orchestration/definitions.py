@@ -9,7 +9,7 @@ from assets.code_imports.assets import parsed_code
 from assets.dbt.assets import quarterly_models, reference_seeds
 from assets.ingest.assets import raw_quarterly_assets, raw_users
 from assets.report.assets import state_of_ml_page
-from assets.sources.assets import wandb_run_folders
+from assets.sources.assets import landing_files, wandb_run_folders
 from stateofml.platform.resources import build_resources
 
 from .automation import automation_sensor
@@ -21,7 +21,7 @@ from .sensors import landing_zone_sensor, wandb_run_folders_sensor
 def build_definitions(resources: dict | None = None) -> dg.Definitions:
     """All definitions; tests and the CLI pass resources rooted in their own data folder."""
     return dg.Definitions(
-        assets=[wandb_run_folders, raw_users, *raw_quarterly_assets, parsed_code, reference_seeds, quarterly_models,
+        assets=[wandb_run_folders, *landing_files, raw_users, *raw_quarterly_assets, parsed_code, reference_seeds, quarterly_models,
                 *chart_assets, state_of_ml_page, *analyst_assets],
         jobs=[reference_job, quarterly_job, quarter_and_reference_job, wandb_import_job],
         schedules=[quarter_close_schedule],

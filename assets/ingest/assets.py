@@ -3,8 +3,7 @@
 
 import dagster as dg
 
-from assets.sources.assets import KEY as WANDB_IMPORT_KEY
-from assets.sources.assets import WRITES as WANDB_IMPORT_WRITES
+from assets.sources.assets import landing_key
 from stateofml.platform.partitions import context_quarters, quarterly_partitions
 from stateofml.platform.resources import WAREHOUSE_POOL, LandingZone, Warehouse
 from stateofml.contract import ENTITIES
@@ -87,8 +86,8 @@ def build_raw_quarterly_asset(entity: str) -> dg.AssetsDefinition:
 
     @dg.asset(
         key=key,
-        # Lineage only: the importer of real run folders writes some of the files this asset reads.
-        deps=[WANDB_IMPORT_KEY] if entity in WANDB_IMPORT_WRITES else [],
+        # Lineage: the landing files it reads (external; the run-folder import writes some of them).
+        deps=[landing_key(entity)],
         group_name=GROUP,
         owners=OWNERS,
         kinds={"duckdb", "python"},
@@ -129,7 +128,7 @@ RAW_USERS_KEY = dg.AssetKey(["raw", "users"])
 
 @dg.asset(
     key=RAW_USERS_KEY,
-    deps=[WANDB_IMPORT_KEY],
+    deps=[landing_key("users")],
     group_name=GROUP,
     owners=OWNERS,
     kinds={"duckdb", "python"},
