@@ -138,8 +138,10 @@ def stream_with_table_metadata(invocation: DbtCliInvocation, connect: Connect, l
 )
 def reference_seeds(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse):
     """Lookup tables (countries, GPUs, libraries): unpartitioned, rebuilt when they change."""
+    target = warehouse.dbt_target(f"seed-{context.run.run_id[:8]}")
     with warehouse.dbt_environment() as connect:
-        yield from stream_with_table_metadata(dbt.cli(warehouse.dbt_args("seed"), context=context), connect, context.log)
+        invocation = dbt.cli(warehouse.dbt_args("seed", target=target), context=context, target_path=target)
+        yield from stream_with_table_metadata(invocation, connect, context.log)
 
 
 @dbt_assets(
@@ -158,6 +160,8 @@ def quarterly_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, war
     window = context.partition_time_window
     dbt_vars = dbt_vars_for_window(window.start, window.end)
     context.log.info(f"dbt build for {dbt_vars}")
+    target = warehouse.dbt_target(f"build-{context.run.run_id[:8]}")
     with warehouse.dbt_environment() as connect:
-        invocation = dbt.cli(warehouse.dbt_args("build", dbt_vars=dbt_vars), context=context)
+        invocation = dbt.cli(warehouse.dbt_args("build", dbt_vars=dbt_vars, target=target), context=context,
+                             target_path=target)
         yield from stream_with_table_metadata(invocation, connect, context.log)
