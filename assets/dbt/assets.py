@@ -17,7 +17,7 @@ from dagster_dbt import (
     dbt_assets,
 )
 
-from stateofml.platform.automation import follows_its_quarter, reload_when_changed
+from stateofml.platform.automation import QUARTER_CLOSE_FRESHNESS, follows_its_quarter, reload_when_changed
 from stateofml.platform.partitions import dbt_vars_for_window, quarterly_partitions
 from stateofml.platform.project import dbt_project
 from stateofml.platform.resources import WAREHOUSE_POOL, Warehouse
@@ -36,16 +36,44 @@ class StateOfMLTranslator(DagsterDbtTranslator):
             return spec  # keyed by the source's meta.dagster.asset_key: the raw ingestion assets
         seed = props["resource_type"] == "seed"
         layer = "reference" if seed else props["fqn"][1]
-        return spec.replace_attributes(
+        spec = spec.replace_attributes(
             key=dg.AssetKey([layer, props["name"]]),
             group_name=layer,
             owners=OWNERS,
             automation_condition=reload_when_changed() if seed else follows_its_quarter(),
         ).merge_attributes(kinds={"sql"} if props["resource_type"] == "model" else {"csv"})
+        # The marts are what analysts read: expected on the same deadline as the report page.
+        return spec.replace_attributes(freshness_policy=QUARTER_CLOSE_FRESHNESS) if layer == "marts" else spec
+
+    def get_asset_check_spec(self, asset_spec: dg.AssetSpec, manifest: Mapping[str, Any], unique_id: str,
+                             project: DbtProject | None) -> dg.AssetCheckSpec | None:
+        """dbt tests as checks, each described: its own description, else what it tests, where."""
+        spec = super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
+        if spec is None or spec.description:
+            return spec
+        return dg.AssetCheckSpec(
+            spec.name, asset=spec.asset_key, description=describe_dbt_test(manifest["nodes"][unique_id], asset_spec.key),
+            additional_deps=spec.additional_deps, blocking=spec.blocking, metadata=spec.metadata,
+            automation_condition=spec.automation_condition,
+        )
+
+
+def describe_dbt_test(test: Mapping[str, Any], key: dg.AssetKey) -> str:
+    if test.get("description", "").strip():
+        return test["description"].strip()
+    severity = test.get("config", {}).get("severity", "error").lower()
+    meta = test.get("test_metadata") or {}
+    if not meta:  # a singular test: a SQL file of its own
+        return f"dbt singular test `{test['name']}` ({test.get('original_file_path', '')}) on `{key.to_user_string()}`: fails on any row it returns (severity {severity})."
+    kwargs = {k: v for k, v in meta.get("kwargs", {}).items() if k not in ("model", "column_name") and v is not None}
+    column = meta.get("kwargs", {}).get("column_name")
+    where = f"column `{column}` of `{key.to_user_string()}`" if column else f"`{key.to_user_string()}`"
+    args = f" with {', '.join(f'{k}={v}' for k, v in sorted(kwargs.items()))}" if kwargs else ""
+    return f"dbt test `{meta['name']}` on {where}{args} (severity {severity})."
 
 
 translator = StateOfMLTranslator(
-    settings=DagsterDbtTranslatorSettings(enable_asset_checks=True, enable_code_references=False)
+    settings=DagsterDbtTranslatorSettings(enable_asset_checks=True, enable_code_references=True)
 )
 
 Connect = Callable[[], AbstractContextManager[duckdb.DuckDBPyConnection]]
