@@ -20,7 +20,8 @@ from dagster_dbt import (
 from stateofml.platform.automation import QUARTER_CLOSE_FRESHNESS, follows_its_quarter, reload_when_changed
 from stateofml.platform.partitions import dbt_vars_for_window, quarterly_partitions
 from stateofml.platform.project import dbt_project
-from stateofml.platform.resources import WAREHOUSE_POOL, Warehouse
+from assets.analysts.publish import DOCS_SITE
+from stateofml.platform.resources import WAREHOUSE_POOL, AnalystsFolder, Warehouse
 
 OWNERS = ["team:analytics-engineering"]
 
@@ -121,7 +122,13 @@ def table_metadata(conn: duckdb.DuckDBPyConnection, nodes: list[Mapping[str, Any
     return metadata
 
 
-def stream_with_table_metadata(invocation: DbtCliInvocation, connect: Connect, log) -> Iterator[Any]:
+def docs_url(analysts: AnalystsFolder, node: Mapping[str, Any]) -> dg.UrlMetadataValue:
+    """The node's page in the dbt docs site (asset analysts/dbt_docs; `stateofml docs`), as a link."""
+    return dg.MetadataValue.url(f"{(analysts.root / DOCS_SITE).as_uri()}#!/{node['resource_type']}/{node['unique_id']}")
+
+
+def stream_with_table_metadata(invocation: DbtCliInvocation, connect: Connect, log,
+                               analysts: AnalystsFolder | None = None) -> Iterator[Any]:
     """The invocation's Dagster events; each built model or seed with `dagster/row_count` and
     `dagster/column_schema` read from the warehouse.
 
@@ -150,6 +157,9 @@ def stream_with_table_metadata(invocation: DbtCliInvocation, connect: Connect, l
             log.info(f"row counts and column schemas of {len(extra)} relations in {time.monotonic() - started:.2f}s")
         except Exception as exc:  # metadata is a courtesy: never hide dbt's own outcome behind it
             log.warning(f"no table metadata: {exc}")
+    if analysts is not None:
+        for node in built:
+            extra.setdefault(node["unique_id"], {})["dbt_docs"] = docs_url(analysts, node)
     for event in events:
         uid = unique_id(event)
         yield event.with_metadata({**event.metadata, **extra[uid]}) if uid in extra else event
@@ -164,12 +174,13 @@ def stream_with_table_metadata(invocation: DbtCliInvocation, connect: Connect, l
     dagster_dbt_translator=translator,
     pool=WAREHOUSE_POOL,
 )
-def reference_seeds(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse):
+def reference_seeds(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse,
+                    analysts: AnalystsFolder):
     """Lookup tables (countries, GPUs, libraries): unpartitioned, rebuilt when they change."""
     target = warehouse.dbt_target(f"seed-{context.run.run_id[:8]}")
     with warehouse.dbt_environment() as connect:
         invocation = dbt.cli(warehouse.dbt_args("seed", target=target), context=context, target_path=target)
-        yield from stream_with_table_metadata(invocation, connect, context.log)
+        yield from stream_with_table_metadata(invocation, connect, context.log, analysts)
 
 
 @dbt_assets(
@@ -183,7 +194,8 @@ def reference_seeds(context: dg.AssetExecutionContext, dbt: DbtCliResource, ware
     backfill_policy=dg.BackfillPolicy.single_run(),
     pool=WAREHOUSE_POOL,
 )
-def quarterly_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse):
+def quarterly_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse,
+                     analysts: AnalystsFolder):
     """Staging, intermediate and mart models for the partition's quarter(s), tests included."""
     window = context.partition_time_window
     dbt_vars = dbt_vars_for_window(window.start, window.end)
@@ -192,4 +204,4 @@ def quarterly_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, war
     with warehouse.dbt_environment() as connect:
         invocation = dbt.cli(warehouse.dbt_args("build", dbt_vars=dbt_vars, target=target), context=context,
                              target_path=target)
-        yield from stream_with_table_metadata(invocation, connect, context.log)
+        yield from stream_with_table_metadata(invocation, connect, context.log, analysts)

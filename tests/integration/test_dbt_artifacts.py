@@ -30,8 +30,13 @@ def test_dbt_runs_leave_the_source_tree_alone_and_keep_a_bounded_history(data_di
     resources["warehouse"] = Warehouse(database=str(data.warehouse), dbt_runs=str(data.dbt_runs), dbt_runs_kept=1)
     before = source_tree()
     for _ in range(2):
-        assert dg.materialize([reference_seeds], resources=resources, instance=instance).success
+        result = dg.materialize([reference_seeds], resources=resources, instance=instance)
+        assert result.success
     assert source_tree() - before == set()
     runs = [p for p in data.dbt_runs.iterdir() if p.is_dir()]
     assert len(runs) == 1  # the older run's folder was removed
     assert (runs[0] / "run_results.json").is_file() and (runs[0] / "dbt.log").is_file()
+    # Each seed links its page of the dbt docs site (a file:// URL under the analysts' folder).
+    countries = result.asset_materializations_for_node("reference_seeds")
+    url = next(m for m in countries if m.asset_key == dg.AssetKey(["reference", "countries"])).metadata["dbt_docs"]
+    assert url.value == f"{(data.analysts / 'dbt_docs' / 'index.html').as_uri()}#!/seed/seed.stateofml.countries"
