@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import dagster as dg
 
+from stateofml.platform.automation import BUILDS_QUARTERS_TAG
 from stateofml.platform.selections import QUARTERLY, REFERENCE, WANDB_IMPORT
+
+# Runs of these jobs build their quarters whole: the automation never follows what they updated
+# (a subset launched from the job's page counts as such a run too; from an asset's page it does not).
+BUILDS_QUARTERS = {BUILDS_QUARTERS_TAG: "true"}
 
 # Profiles and lookup tables: unpartitioned inputs every quarter reads.
 reference_job = dg.define_asset_job(
@@ -17,6 +22,7 @@ reference_job = dg.define_asset_job(
 quarterly_job = dg.define_asset_job(
     "state_of_ml_quarterly",
     selection=QUARTERLY,
+    run_tags=BUILDS_QUARTERS,
     description="One quarter (or a range) of the State of ML report: ingestion, dbt, charts, the report page.",
 )
 
@@ -26,6 +32,7 @@ quarterly_job = dg.define_asset_job(
 quarter_and_reference_job = dg.define_asset_job(
     "state_of_ml_quarter_and_reference",
     selection=REFERENCE | QUARTERLY,
+    run_tags=BUILDS_QUARTERS,
     description="Profiles and lookup tables, then one quarter (or a range): what the quarterly schedule runs.",
 )
 

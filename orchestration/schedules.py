@@ -54,5 +54,5 @@ def quarter_close_schedule(context: dg.ScheduleEvaluationContext, landing: Landi
         return dg.SkipReason(f"no raw activity for {quarter} in {landing.root}: nothing to report")
     return dg.RunRequest(
         partition_key=quarter.partition_key,
-        tags={"stateofml/trigger": "quarter_close", "stateofml/quarter": quarter.compact},
+        tags={"stateofml/trigger": "quarter_close", "stateofml/quarter": quarter.label},
     )

@@ -52,7 +52,7 @@ def landing_run_requests(ready: list[str], current: Mapping[str, str]) -> list[d
                 partition_key=quarter.partition_key,
                 tags={
                     "stateofml/trigger": "landing_zone",
-                    "stateofml/quarter": quarter.compact,
+                    "stateofml/quarter": quarter.label,
                     "stateofml/changed": ",".join(sorted(groups)),
                 },
             )

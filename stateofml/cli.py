@@ -170,6 +170,7 @@ def cmd_materialize(args) -> int:
     from dagster import DagsterInstance
 
     from orchestration.definitions import build_definitions
+    from stateofml.platform.automation import BUILDS_QUARTERS_TAG
     from stateofml.platform.selections import QUARTERLY, REFERENCE
     from stateofml.platform.resources import build_resources
 
@@ -180,8 +181,9 @@ def cmd_materialize(args) -> int:
         t0 = time.monotonic()
         print(f"[1/2] reference data (profiles, lookup tables) -> {data.warehouse.parent}", flush=True)
         logs = data.logs
+        # Tagged like the quarters' run that follows it: the automation leaves that quarter to it.
         ok = run_job(defs, "reference_data", REFERENCE, instance, quarters=1, progress=progress, log_dir=logs,
-                     wait_timeout=wait)
+                     wait_timeout=wait, tags={BUILDS_QUARTERS_TAG: "true"})
         if ok:
             print(f"[2/2] quarters {quarters[0]}..{quarters[-1]} as one run (ingestion, dbt, charts, report page)", flush=True)
             ok = run_job(

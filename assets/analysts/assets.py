@@ -99,8 +99,10 @@ def marts_copy(context: dg.AssetExecutionContext, warehouse: Warehouse, analysts
 )
 def dbt_docs(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse,
              analysts: AnalystsFolder) -> dg.MaterializeResult:
+    target = warehouse.dbt_target(f"docs-{context.run.run_id[:8]}")
     with warehouse.dbt_environment():
-        invocation = dbt.cli(warehouse.dbt_args("docs", "generate", "--static"), manifest=dbt_project.manifest_path).wait()
+        invocation = dbt.cli(warehouse.dbt_args("docs", "generate", "--static", target=target),
+                             manifest=dbt_project.manifest_path, target_path=target).wait()
     site = invocation.target_path / "static_index.html"
     target = analysts.root / DOCS_SITE
     target.parent.mkdir(parents=True, exist_ok=True)

@@ -17,10 +17,11 @@ from dagster_dbt import (
     dbt_assets,
 )
 
-from stateofml.platform.automation import follows_its_quarter, reload_when_changed
+from stateofml.platform.automation import QUARTER_CLOSE_FRESHNESS, follows_its_quarter, reload_when_changed
 from stateofml.platform.partitions import dbt_vars_for_window, quarterly_partitions
 from stateofml.platform.project import dbt_project
-from stateofml.platform.resources import WAREHOUSE_POOL, Warehouse
+from assets.analysts.publish import DOCS_SITE
+from stateofml.platform.resources import WAREHOUSE_POOL, AnalystsFolder, Warehouse
 
 OWNERS = ["team:analytics-engineering"]
 
@@ -36,16 +37,44 @@ class StateOfMLTranslator(DagsterDbtTranslator):
             return spec  # keyed by the source's meta.dagster.asset_key: the raw ingestion assets
         seed = props["resource_type"] == "seed"
         layer = "reference" if seed else props["fqn"][1]
-        return spec.replace_attributes(
+        spec = spec.replace_attributes(
             key=dg.AssetKey([layer, props["name"]]),
             group_name=layer,
             owners=OWNERS,
             automation_condition=reload_when_changed() if seed else follows_its_quarter(),
         ).merge_attributes(kinds={"sql"} if props["resource_type"] == "model" else {"csv"})
+        # The marts are what analysts read: expected on the same deadline as the report page.
+        return spec.replace_attributes(freshness_policy=QUARTER_CLOSE_FRESHNESS) if layer == "marts" else spec
+
+    def get_asset_check_spec(self, asset_spec: dg.AssetSpec, manifest: Mapping[str, Any], unique_id: str,
+                             project: DbtProject | None) -> dg.AssetCheckSpec | None:
+        """dbt tests as checks, each described: its own description, else what it tests, where."""
+        spec = super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
+        if spec is None or spec.description:
+            return spec
+        return dg.AssetCheckSpec(
+            spec.name, asset=spec.asset_key, description=describe_dbt_test(manifest["nodes"][unique_id], asset_spec.key),
+            additional_deps=spec.additional_deps, blocking=spec.blocking, metadata=spec.metadata,
+            automation_condition=spec.automation_condition,
+        )
+
+
+def describe_dbt_test(test: Mapping[str, Any], key: dg.AssetKey) -> str:
+    if test.get("description", "").strip():
+        return test["description"].strip()
+    severity = test.get("config", {}).get("severity", "error").lower()
+    meta = test.get("test_metadata") or {}
+    if not meta:  # a singular test: a SQL file of its own
+        return f"dbt singular test `{test['name']}` ({test.get('original_file_path', '')}) on `{key.to_user_string()}`: fails on any row it returns (severity {severity})."
+    kwargs = {k: v for k, v in meta.get("kwargs", {}).items() if k not in ("model", "column_name") and v is not None}
+    column = meta.get("kwargs", {}).get("column_name")
+    where = f"column `{column}` of `{key.to_user_string()}`" if column else f"`{key.to_user_string()}`"
+    args = f" with {', '.join(f'{k}={v}' for k, v in sorted(kwargs.items()))}" if kwargs else ""
+    return f"dbt test `{meta['name']}` on {where}{args} (severity {severity})."
 
 
 translator = StateOfMLTranslator(
-    settings=DagsterDbtTranslatorSettings(enable_asset_checks=True, enable_code_references=False)
+    settings=DagsterDbtTranslatorSettings(enable_asset_checks=True, enable_code_references=True)
 )
 
 Connect = Callable[[], AbstractContextManager[duckdb.DuckDBPyConnection]]
@@ -93,7 +122,13 @@ def table_metadata(conn: duckdb.DuckDBPyConnection, nodes: list[Mapping[str, Any
     return metadata
 
 
-def stream_with_table_metadata(invocation: DbtCliInvocation, connect: Connect, log) -> Iterator[Any]:
+def docs_url(analysts: AnalystsFolder, node: Mapping[str, Any]) -> dg.UrlMetadataValue:
+    """The node's page in the dbt docs site (asset analysts/dbt_docs; `stateofml docs`), as a link."""
+    return dg.MetadataValue.url(f"{(analysts.root / DOCS_SITE).as_uri()}#!/{node['resource_type']}/{node['unique_id']}")
+
+
+def stream_with_table_metadata(invocation: DbtCliInvocation, connect: Connect, log,
+                               analysts: AnalystsFolder | None = None) -> Iterator[Any]:
     """The invocation's Dagster events; each built model or seed with `dagster/row_count` and
     `dagster/column_schema` read from the warehouse.
 
@@ -122,6 +157,9 @@ def stream_with_table_metadata(invocation: DbtCliInvocation, connect: Connect, l
             log.info(f"row counts and column schemas of {len(extra)} relations in {time.monotonic() - started:.2f}s")
         except Exception as exc:  # metadata is a courtesy: never hide dbt's own outcome behind it
             log.warning(f"no table metadata: {exc}")
+    if analysts is not None:
+        for node in built:
+            extra.setdefault(node["unique_id"], {})["dbt_docs"] = docs_url(analysts, node)
     for event in events:
         uid = unique_id(event)
         yield event.with_metadata({**event.metadata, **extra[uid]}) if uid in extra else event
@@ -136,10 +174,13 @@ def stream_with_table_metadata(invocation: DbtCliInvocation, connect: Connect, l
     dagster_dbt_translator=translator,
     pool=WAREHOUSE_POOL,
 )
-def reference_seeds(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse):
+def reference_seeds(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse,
+                    analysts: AnalystsFolder):
     """Lookup tables (countries, GPUs, libraries): unpartitioned, rebuilt when they change."""
+    target = warehouse.dbt_target(f"seed-{context.run.run_id[:8]}")
     with warehouse.dbt_environment() as connect:
-        yield from stream_with_table_metadata(dbt.cli(warehouse.dbt_args("seed"), context=context), connect, context.log)
+        invocation = dbt.cli(warehouse.dbt_args("seed", target=target), context=context, target_path=target)
+        yield from stream_with_table_metadata(invocation, connect, context.log, analysts)
 
 
 @dbt_assets(
@@ -153,11 +194,14 @@ def reference_seeds(context: dg.AssetExecutionContext, dbt: DbtCliResource, ware
     backfill_policy=dg.BackfillPolicy.single_run(),
     pool=WAREHOUSE_POOL,
 )
-def quarterly_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse):
+def quarterly_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse,
+                     analysts: AnalystsFolder):
     """Staging, intermediate and mart models for the partition's quarter(s), tests included."""
     window = context.partition_time_window
     dbt_vars = dbt_vars_for_window(window.start, window.end)
     context.log.info(f"dbt build for {dbt_vars}")
+    target = warehouse.dbt_target(f"build-{context.run.run_id[:8]}")
     with warehouse.dbt_environment() as connect:
-        invocation = dbt.cli(warehouse.dbt_args("build", dbt_vars=dbt_vars), context=context)
-        yield from stream_with_table_metadata(invocation, connect, context.log)
+        invocation = dbt.cli(warehouse.dbt_args("build", dbt_vars=dbt_vars, target=target), context=context,
+                             target_path=target)
+        yield from stream_with_table_metadata(invocation, connect, context.log, analysts)

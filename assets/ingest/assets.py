@@ -3,8 +3,7 @@
 
 import dagster as dg
 
-from assets.sources.assets import KEY as WANDB_IMPORT_KEY
-from assets.sources.assets import WRITES as WANDB_IMPORT_WRITES
+from assets.sources.assets import landing_key
 from stateofml.platform.partitions import context_quarters, quarterly_partitions
 from stateofml.platform.resources import WAREHOUSE_POOL, LandingZone, Warehouse
 from stateofml.contract import ENTITIES, MAX_UNRECOGNISED_LISTED
@@ -69,13 +68,19 @@ def _metadata(stats: list[LoadStats]) -> dict:
     return md, total
 
 
-def _check(asset_key: dg.AssetKey, total: LoadStats, threshold: float) -> dg.AssetCheckResult:
+def _check(asset_key: dg.AssetKey, total: LoadStats, threshold: float,
+           by_quarter: dict[str, LoadStats] | None = None) -> dg.AssetCheckResult:
+    per_quarter = {
+        f"quarantine_share/{label}": round(s.quarantine_share, 6) for label, s in (by_quarter or {}).items()
+    } if by_quarter and len(by_quarter) > 1 else {}
     return dg.AssetCheckResult(
         check_name=QUARANTINE_CHECK,
         asset_key=asset_key,
-        passed=total.balanced and total.quarantine_share <= threshold,
+        # Every quarter on its own: a bad quarter in a range is not averaged away by good ones.
+        passed=all(s.balanced and s.quarantine_share <= threshold for s in [total, *(by_quarter or {}).values()]),
         metadata={
             "quarantine_share": round(total.quarantine_share, 6),
+            **per_quarter,
             "threshold": threshold,
             "read = loaded + quarantined + deduplicated": total.balanced,
         },
@@ -97,8 +102,8 @@ def build_raw_quarterly_asset(entity: str) -> dg.AssetsDefinition:
 
     @dg.asset(
         key=key,
-        # Lineage only: the importer of real run folders writes some of the files this asset reads.
-        deps=[WANDB_IMPORT_KEY] if entity in WANDB_IMPORT_WRITES else [],
+        # Lineage: the landing files it reads (external; the run-folder import writes some of them).
+        deps=[landing_key(entity)],
         group_name=GROUP,
         owners=OWNERS,
         kinds={"duckdb", "python"},
@@ -117,16 +122,21 @@ def build_raw_quarterly_asset(entity: str) -> dg.AssetsDefinition:
     )
     def _raw_asset(context: dg.AssetExecutionContext, config: IngestConfig, landing: LandingZone,
                    warehouse: Warehouse):
+        quarters = context_quarters(context)
         with warehouse.get_connection() as conn:
-            stats = [load_quarter(conn, landing.root, entity, q) for q in context_quarters(context)]
-        md, total = _metadata(stats)
-        for s in stats:
+            stats = [load_quarter(conn, landing.root, entity, q) for q in quarters]
+        for q, s in zip(quarters, stats, strict=True):
             context.log.info(f"{entity} {s.quarter}: read {s.read}, loaded {s.loaded}, quarantined {s.quarantined}, deduplicated {s.deduplicated}")
+            # Each quarter's materialization carries its own figures (a range run is one step, but
+            # partition history and the row-count plot are per quarter).
+            context.add_asset_metadata({**_metadata([s])[0], "quarter": q.label}, partition_key=q.partition_key)
+        total = _metadata(stats)[1]
         if total.unrecognised:
             context.log.warning(f"{entity}: {len(total.unrecognised)} unrecognised path(s) in the landing zone, "
                                 f"e.g. {total.unrecognised[0]}")
-        yield dg.MaterializeResult(metadata=md)
-        yield _check(key, total, config.max_quarantine_share)
+        yield dg.MaterializeResult()
+        # The check covers the run's quarters; its metadata lists each one's share.
+        yield _check(key, total, config.max_quarantine_share, by_quarter={q.label: s for q, s in zip(quarters, stats)})
 
     _raw_asset.__name__ = f"raw_{entity}"
     return _raw_asset
@@ -137,7 +147,7 @@ RAW_USERS_KEY = dg.AssetKey(["raw", "users"])
 
 @dg.asset(
     key=RAW_USERS_KEY,
-    deps=[WANDB_IMPORT_KEY],
+    deps=[landing_key("users")],
     group_name=GROUP,
     owners=OWNERS,
     kinds={"duckdb", "python"},

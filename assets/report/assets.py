@@ -108,8 +108,8 @@ def draw(spec: ChartSpec, df: pd.DataFrame, as_of: Quarter) -> PageChart:
     description=(
         "The State of ML page of the partition's year as of the partition's quarter: one offline HTML "
         "file with the headline, every chart (interactive, with a picture for print) and the method "
-        "notes. Writes <outputs>/<quarter>/report/state_of_ml_<year>.html and refreshes "
-        "<outputs>/report/state_of_ml_<year>.html. A range writes one page per year it touches."
+        "notes. Writes `<outputs>/<quarter>/report/state_of_ml_<year>.html` and refreshes "
+        "`<outputs>/report/state_of_ml_<year>.html` (`<quarter>`: `2022Q4`). A range writes one page per year it touches."
     ),
 )
 def state_of_ml_page(context: dg.AssetExecutionContext, warehouse: Warehouse, outputs: ReportOutputs):

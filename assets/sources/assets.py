@@ -10,6 +10,7 @@ sensor, the one place that maps landing-zone changes to quarters, whoever wrote 
 
 import dagster as dg
 
+from stateofml.contract import ENTITIES
 from stateofml.platform.resources import LandingZone, RunDropbox
 from stateofml.watch import affected_by_files
 
@@ -21,6 +22,34 @@ WRITES = ("runs", "code_blobs", "users", "artifacts", "sweeps")
 NO_FAILED_FOLDERS = "no_failed_folders"
 # Metadata is stored with every materialization: the full list stays in the run's log.
 TABLE_ROWS = 500
+
+
+def landing_key(entity: str) -> dg.AssetKey:
+    return dg.AssetKey(["landing", entity])
+
+
+# The landing zone's files of each entity, as external assets (Dagster observes them, never builds
+# them): exports, the simulator or the run-folder import write them; the raw assets read them. Being
+# external, they never make "Materialize all" on the quarterly job ask about an upstream asset
+# that was "never materialized" -- which the optional import (downstream of nothing the job runs)
+# did when the raw assets depended on it directly.
+landing_files = [
+    dg.AssetSpec(
+        landing_key(entity),
+        deps=[KEY] if entity in WRITES else [],
+        group_name="raw_activity",
+        owners=["team:data-platform"],
+        kinds={"file"},
+        description=(
+            f"The landing zone's {entity} files, `<landing>/{entity}/date=YYYY-MM-DD/` (Parquet or JSON "
+            "lines, docs/raw_activity.md), written by the service's exports, the simulator"
+            + (" or the import of real run folders" if entity in WRITES else "")
+            + ". External: the raw assets read them; nothing here builds them."
+        ),
+        metadata={"contract": "docs/raw_activity.md"},
+    )
+    for entity in ENTITIES
+]
 
 STATUS_SCHEMA = dg.TableSchema(
     columns=[

@@ -49,6 +49,11 @@ class DataDir:
         return self.root / "logs"
 
     @property
+    def dbt_runs(self) -> Path:
+        """dbt's artifacts of each run (manifest, run results, compiled SQL, dbt.log), the latest kept."""
+        return self.root / "dbt" / "runs"
+
+    @property
     def dropbox(self) -> Path:
         """The drop folder for real run folders (the wandb client's ``wandb/`` trees)."""
         return self.root / "dropbox" / "wandb"

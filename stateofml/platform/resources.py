@@ -11,6 +11,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import shutil
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
@@ -90,6 +91,11 @@ class RunDropbox(dg.ConfigurableResource):
 USERS_FILE_NAMES = ("users.csv", "users.json", "users.jsonl")
 
 
+# About 23 MB per dbt run (compiled SQL, run results, the manifest, dbt.log): enough to read the
+# last few runs' logs, bounded on disk.
+DBT_RUNS_KEPT = 10
+
+
 class LockTimeout(RuntimeError):
     """The warehouse stayed locked by another process for longer than allowed."""
 
@@ -143,6 +149,8 @@ class Warehouse(DuckDBResource):
     lock_timeout_seconds: float = Field(
         default=1800.0, description="How long to wait for another writer (a whole quarter at full size) before failing."
     )
+    dbt_runs: str = Field(default="", description="dbt's per-run artifacts; default <data dir>/dbt/runs.")
+    dbt_runs_kept: int = Field(default=DBT_RUNS_KEPT, description="How many runs' dbt artifacts are kept.")
 
     @property
     def path(self) -> Path:
@@ -202,15 +210,31 @@ class Warehouse(DuckDBResource):
             **self.connection_config,
         }
 
-    def dbt_args(self, *command: str, dbt_vars: Mapping[str, str] | None = None) -> list[str]:
+    def dbt_args(self, *command: str, dbt_vars: Mapping[str, str] | None = None,
+                 target: Path | None = None) -> list[str]:
         """A dbt command pointed at this warehouse: dbt_project/profiles.yml reads the path, the spill
-        folder and the memory limit from these vars (explicit arguments, never a change of os.environ)."""
+        folder and the memory limit from these vars (explicit arguments, never a change of os.environ).
+        ``target`` (from ``dbt_target``) also receives dbt's log, which otherwise lands in the source tree."""
         profile = {
             "stateofml_warehouse": str(self.path),
             "stateofml_duckdb_memory_limit": self.memory_limit,
             "stateofml_duckdb_temp_directory": str(self.temp_directory),
         }
-        return [*command, "--vars", json.dumps({**(dbt_vars or {}), **profile})]
+        logs = ["--log-path", str(target)] if target is not None else []
+        return [*command, *logs, "--vars", json.dumps({**(dbt_vars or {}), **profile})]
+
+    def dbt_target(self, label: str) -> Path:
+        """A new folder for one dbt invocation's artifacts (pass it to ``dbt.cli(target_path=...)`` and
+        ``dbt_args(target=...)``), under the data directory, never the source tree; the oldest beyond
+        ``dbt_runs_kept`` are removed."""
+        root = Path(self.dbt_runs).resolve() if self.dbt_runs else DataDir.resolve().dbt_runs
+        root.mkdir(parents=True, exist_ok=True)
+        folder = root / f"{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}-{label}"
+        folder.mkdir()
+        runs = sorted((p for p in root.iterdir() if p.is_dir()), key=lambda p: p.name)
+        for old in runs[: max(len(runs) - max(self.dbt_runs_kept, 1), 0)]:
+            shutil.rmtree(old, ignore_errors=True)
+        return folder
 
     @contextmanager
     def dbt_environment(self) -> Iterator[Callable[[], AbstractContextManager[duckdb.DuckDBPyConnection]]]:
@@ -246,7 +270,7 @@ def build_resources(
     data = data if isinstance(data, DataDir) else DataDir.resolve(data)
     return {
         "landing": LandingZone(path=str(data.landing)),
-        "warehouse": Warehouse(database=str(data.warehouse), **limit),
+        "warehouse": Warehouse(database=str(data.warehouse), dbt_runs=str(data.dbt_runs), **limit),
         "outputs": ReportOutputs(path=str(data.reports)),
         "analysts": AnalystsFolder(path=str(data.analysts)),
         "dropbox": RunDropbox(path=str(data.dropbox)),

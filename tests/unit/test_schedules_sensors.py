@@ -235,9 +235,17 @@ def test_jobs_schedules_and_sensors_are_registered(defs):
     assert both == quarterly | keys("reference_data")
     assert {"raw/users", "reference/countries"} <= both and not {"raw/users", "landing/wandb_run_folders"} & quarterly
     assert keys("import_wandb_runs") == {"landing/wandb_run_folders"}
-    # The import is upstream of the raw tables it writes, in lineage.
+    # The import is upstream of the raw tables it writes, in lineage, through the landing files:
+    # external assets, so the quarterly job has no never-materialized upstream asset to warn about.
     graph = defs.resolve_asset_graph()
-    assert dg.AssetKey(["landing", "wandb_run_folders"]) in graph.get(dg.AssetKey(["raw", "runs"])).parent_keys
+    landing_runs = graph.get(dg.AssetKey(["landing", "runs"]))
+    assert graph.get(dg.AssetKey(["raw", "runs"])).parent_keys == {landing_runs.key}
+    assert dg.AssetKey(["landing", "wandb_run_folders"]) in landing_runs.parent_keys
+    assert not landing_runs.is_materializable
+    outside = {p for k in defs.resolve_job_def("state_of_ml_quarterly").asset_layer.executable_asset_keys
+               for p in graph.get(k).parent_keys if "/".join(p.path) not in quarterly}
+    # Upstream of the job: the reference data (its own job, run first) and external files only.
+    assert {"/".join(p.path) for p in outside if graph.get(p).is_materializable} <= keys("reference_data")
 
 
 def test_automation_follows_the_changed_quarter_and_profiles_only_the_latest(defs):

@@ -1,0 +1,176 @@
+"""The automation conditions (stateofml/platform/automation.py), evaluated the way the automation
+sensor evaluates them (dagster's ``evaluate_automation_conditions``, one call per tick, cursor carried)
+against an instance holding the runs and the backfill an operator makes, on a small graph with the
+platform's keys, groups, partitions, conditions and job tags: raw -> staging -> mart -> chart."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+
+import dagster as dg
+import pytest
+
+from orchestration.jobs import BUILDS_QUARTERS
+from stateofml.platform.automation import follows_its_quarter, reload_when_changed
+from stateofml.platform.partitions import quarterly_partitions
+from stateofml.quarters import Quarter
+
+Q3, Q4 = Quarter(2022, 3).partition_key, Quarter(2022, 4).partition_key
+# Mid-January 2023: 2022 Q4 is the newest closed quarter (the newest partition).
+JAN_2023 = datetime(2023, 1, 20, tzinfo=UTC)
+RAW, USERS, SEED = dg.AssetKey(["raw", "runs"]), dg.AssetKey(["raw", "users"]), dg.AssetKey(["reference", "countries"])
+STG_USERS, MART, CHART = (dg.AssetKey(["staging", "stg_users"]), dg.AssetKey(["marts", "runs_by_quarter"]),
+                          dg.AssetKey(["charts", "runs_by_quarter"]))
+FOLLOWERS = (STG_USERS, MART, CHART)
+
+
+class Ticks:
+    """The automation sensor's ticks: each evaluates every condition from the previous cursor."""
+
+    def __init__(self, instance: dg.DagsterInstance, when: datetime = JAN_2023):
+        self.instance, self.when, self.cursor, self.log = instance, when, None, []
+
+    def __call__(self, label: str) -> dict[dg.AssetKey, set[str]]:
+        result = dg.evaluate_automation_conditions(defs=DEFS, instance=self.instance, cursor=self.cursor,
+                                                   evaluation_time=self.when)
+        self.cursor = result.cursor
+        requested = {k: p for k in FOLLOWERS if (p := set(result.get_requested_partitions(k)))}
+        self.log.append((label, requested))
+        return requested
+
+
+TICK: list[Ticks] = []  # the test's ticker, for ticks taken inside a running step
+FAIL_CHART = {"on": False}
+
+
+def tick_inside(label: str) -> None:
+    if TICK:
+        assert TICK[0](label) == {}, f"requested while the run was building it ({label})"
+
+
+@dg.asset(key=USERS, group_name="raw_activity")
+def users():
+    return dg.MaterializeResult()
+
+
+@dg.asset(key=SEED, group_name="reference", automation_condition=reload_when_changed())
+def countries():
+    return dg.MaterializeResult()
+
+
+@dg.asset(key=RAW, group_name="raw_activity", partitions_def=quarterly_partitions,
+          backfill_policy=dg.BackfillPolicy.single_run())
+def raw_runs():
+    return dg.MaterializeResult()
+
+
+@dg.asset(key=STG_USERS, deps=[USERS, SEED], group_name="staging", partitions_def=quarterly_partitions,
+          backfill_policy=dg.BackfillPolicy.single_run(), automation_condition=follows_its_quarter())
+def stg_users():
+    return dg.MaterializeResult()
+
+
+@dg.asset(key=MART, deps=[RAW, STG_USERS], group_name="marts", partitions_def=quarterly_partitions,
+          backfill_policy=dg.BackfillPolicy.single_run(), automation_condition=follows_its_quarter())
+def mart():
+    tick_inside("raw built, mart running")
+    return dg.MaterializeResult()
+
+
+@dg.asset(key=CHART, deps=[MART], group_name="charts", partitions_def=quarterly_partitions,
+          backfill_policy=dg.BackfillPolicy.single_run(), automation_condition=follows_its_quarter())
+def chart():
+    tick_inside("mart built, chart running")
+    if FAIL_CHART["on"]:
+        raise RuntimeError("chart failed")
+    return dg.MaterializeResult()
+
+
+QUARTERLY = dg.AssetSelection.assets(RAW, STG_USERS, MART, CHART)
+DEFS = dg.Definitions(
+    assets=[users, countries, raw_runs, stg_users, mart, chart],
+    jobs=[
+        dg.define_asset_job("reference_data", selection=dg.AssetSelection.assets(USERS, SEED)),
+        dg.define_asset_job("state_of_ml_quarterly", selection=QUARTERLY, run_tags=BUILDS_QUARTERS),
+    ],
+)
+
+
+def range_tags(first: str, last: str) -> dict[str, str]:
+    return {"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": last}
+
+
+def run_job(instance, name: str, tags: dict | None = None, **kwargs) -> dg.ExecuteInProcessResult:
+    return DEFS.resolve_job_def(name).execute_in_process(instance=instance, tags=tags, raise_on_error=False, **kwargs)
+
+
+@pytest.fixture
+def ticks(instance):
+    t = Ticks(instance)
+    assert t("first tick") == {}
+    run_job(instance, "reference_data")
+    TICK.append(t)
+    try:
+        yield t
+    finally:
+        TICK.clear()
+        FAIL_CHART["on"] = False
+
+
+def test_a_backfill_in_progress_and_after_it_finished_launches_nothing(instance, ticks):
+    from dagster._core.execution.backfill import BulkActionStatus, PartitionBackfill  # no public constructor
+
+    assert ticks("after the profiles") == {}  # 2022 Q4 was never built: nothing to refresh
+    backfill = PartitionBackfill.from_asset_partitions(
+        backfill_id="twoquarters", asset_graph=DEFS.resolve_asset_graph(), partition_names=[Q3, Q4],
+        asset_selection=[RAW, STG_USERS, MART, CHART], backfill_timestamp=time.time(), tags={},
+        dynamic_partitions_store=instance, all_partitions=False, title=None, description=None, run_config=None,
+    )
+    instance.add_backfill(backfill)
+    # The backfill's first run loads the raw quarters only; its models and charts are still to come.
+    assert dg.materialize([raw_runs], instance=instance, tags={**range_tags(Q3, Q4), "dagster/backfill": "twoquarters"},
+                          ).success
+    assert ticks("backfill: raw built") == {}
+    assert dg.materialize([raw_runs, stg_users, mart, chart], selection=[STG_USERS, MART, CHART], instance=instance,
+                          tags={**range_tags(Q3, Q4), "dagster/backfill": "twoquarters"}).success
+    assert ticks("backfill: models and charts built") == {}
+    instance.update_backfill(backfill.with_status(BulkActionStatus.COMPLETED_SUCCESS))
+    for n in range(3):
+        assert ticks(f"after the backfill ({n})") == {}
+
+
+def test_a_quarter_run_of_the_job_leaves_nothing_to_follow_even_when_a_step_failed(instance, ticks):
+    # Ticks inside the run's steps (tick_inside) see it in progress; after it, nothing is left.
+    assert run_job(instance, "state_of_ml_quarterly", tags=range_tags(Q3, Q4)).success
+    assert ticks("after the range run") == {} and ticks("again") == {}
+    FAIL_CHART["on"] = True
+    assert not run_job(instance, "state_of_ml_quarterly", partition_key=Q4).success
+    # Same inputs as the failed run: retrying it would fail the same way (the operator re-runs it).
+    assert ticks("after the failed run") == {} and ticks("again") == {}
+
+
+def test_profiles_refresh_rebuilds_the_latest_built_quarter_once(instance, ticks):
+    assert ticks("profiles of a never-built quarter") == {}
+    assert run_job(instance, "state_of_ml_quarterly", partition_key=Q4).success
+    assert ticks("after the quarter") == {}
+    run_job(instance, "reference_data")  # e.g. the landing sensor: users changed, no quarter
+    assert ticks("profiles refreshed") == {STG_USERS: {Q4}, MART: {Q4}, CHART: {Q4}}
+    assert ticks("next tick") == {}
+
+
+def test_a_new_quarter_is_left_to_the_schedule(instance, ticks):
+    assert run_job(instance, "state_of_ml_quarterly", partition_key=Q4).success
+    assert ticks("2022 Q4 built") == {}
+    ticks.when = datetime(2023, 4, 2, tzinfo=UTC)  # 2023 Q1 closed: a new partition, no raw data yet
+    for n in range(2):
+        assert ticks(f"2023 Q1 closed ({n})") == {}
+
+
+def test_a_raw_quarter_rematerialized_alone_is_followed_in_that_quarter_only_once(instance, ticks):
+    assert run_job(instance, "state_of_ml_quarterly", tags=range_tags(Quarter(2021, 1).partition_key, Q4)).success
+    assert ticks("built") == {}
+    late = Quarter(2021, 3).partition_key
+    assert dg.materialize([raw_runs], instance=instance, partition_key=late).success  # from the asset's page
+    assert ticks("raw 2021 Q3 reloaded") == {MART: {late}, CHART: {late}}
+    assert ticks("next tick") == {}
