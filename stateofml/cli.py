@@ -22,10 +22,10 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import date, datetime, timezone
 from pathlib import Path
 
-from assets.analysts.publish import COPY_FILE, DOCS_SITE
+# Only light imports at the top: `--help` and usage errors must answer at once. Dagster, dbt and
+# DuckDB (seconds to import) are imported by the commands that use them.
 from assets.report.paths import page_path
-from stateofml.platform.paths import DataDir
-from stateofml.platform.project import PROJECT_ROOT, ManifestError, prepare_manifest
+from stateofml.platform.paths import PROJECT_ROOT, DataDir
 from stateofml.quarters import FIRST_QUARTER_START, Quarter, parse_quarter_range
 
 # The first quarter of the report (the partitions start there).
@@ -120,6 +120,8 @@ def _memory_limit(text: str) -> str:
 
 
 def ensure_manifest(force: bool = False) -> Path:
+    from stateofml.platform.project import ManifestError, prepare_manifest
+
     try:
         return prepare_manifest(force=force)
     except ManifestError as exc:
@@ -169,6 +171,7 @@ def cmd_materialize(args) -> int:
     home = dagster_home(data)
     from dagster import DagsterInstance
 
+    from assets.analysts.publish import COPY_FILE
     from orchestration.definitions import build_definitions
     from stateofml.platform.automation import BUILDS_QUARTERS_TAG
     from stateofml.platform.selections import QUARTERLY, REFERENCE
@@ -472,6 +475,7 @@ def cmd_docs(args) -> int:
     import dagster as dg
 
     from assets.analysts.assets import dbt_docs
+    from assets.analysts.publish import DOCS_SITE
 
     from stateofml.platform.resources import build_resources
 

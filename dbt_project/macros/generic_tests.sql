@@ -45,13 +45,17 @@
 {#- Two marts agree on a total per period (e.g. headline runs = runs summed over GPU vendors):
     a breakdown that loses or double-counts rows fails here. -#}
 {% test totals_match(model, column_name, compare_model, compare_column, group_by, compare_group_by=none) %}
+    {#- `model` reads the report window (macros/test_window.sql): `compare_model` the same periods. -#}
+    {%- set window = test_window_predicate(compare_group_by or group_by) %}
     with ours as (
         select {{ group_by }} as period, sum({{ column_name }}) as total
         from {{ model }} group by 1
     ),
     theirs as (
         select {{ compare_group_by or group_by }} as period, sum({{ compare_column }}) as total
-        from {{ compare_model }} group by 1
+        from {{ compare_model }}
+        {% if window %}where {{ window }}{% endif %}
+        group by 1
     )
     select *
     from ours full outer join theirs using (period)

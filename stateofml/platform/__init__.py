@@ -4,7 +4,9 @@ Imports nothing from assets/ or orchestration/ (tests/unit/test_import_direction
 
 import warnings
 
-from dagster import BetaWarning
+# dagster.BetaWarning itself, from its light home: `import dagster` here would cost every
+# importer of the platform (the CLI's --help) seconds.
+from dagster_shared.utils.warnings import BetaWarning
 
 # Single-run backfills (BackfillPolicy) are what DuckDB's single writer needs; the API is
 # marked beta. Silence that one warning for every module of the project, before they load.

@@ -11,7 +11,9 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from .project import PROJECT_ROOT
+# The repository (dbt_project/, orchestration/, data/ by default). Defined here, not beside the dbt
+# project handle: the CLI needs it (and DataDir) without importing dagster-dbt.
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 # The one name of the warehouse file everywhere (tests too): dbt-duckdb records the database
 # by the file's stem in its manifest, and dagster-dbt looks it up by that name.

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from dagster_dbt import DagsterDbtProjectPreparer, DbtProject
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+from .paths import PROJECT_ROOT
 
 
 def dbt_executable() -> str:

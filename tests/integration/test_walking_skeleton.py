@@ -64,3 +64,42 @@ def test_rerun_is_idempotent_and_quarters_are_independent(world, instance):
     assert mart(world, "select * from marts.active_users_by_country_by_quarter where quarter_start = '2022-10-01' order by all") == q4_first
     assert mart(world, "select country_code, active_users from marts.active_users_by_country_by_quarter "
                        "where quarter_start = '2022-07-01'") == [("US", 1)]
+
+
+def test_data_tests_read_the_window_being_built_and_fail_on_bad_data_in_it(world, instance, tmp_path):
+    """dbt's data tests check the window of the build (macros/test_window.sql), not all history:
+    bad rows of another quarter are not read; bad rows in the window still fail the test."""
+    import subprocess
+
+    from stateofml.platform.partitions import dbt_vars_for_window
+    from stateofml.platform.project import PROJECT_ROOT, dbt_executable
+    from stateofml.quarters import Quarter
+
+    run_partition(world, instance, Q4)
+    warehouse = build_resources(world)["warehouse"]
+    q4 = Quarter(2022, 4)
+    q4_vars = dbt_vars_for_window(q4.start_datetime, q4.end_datetime)
+
+    def dbt_test() -> subprocess.CompletedProcess:
+        project = str(PROJECT_ROOT / "dbt_project")
+        return subprocess.run(
+            [dbt_executable(), *warehouse.dbt_args("test", dbt_vars=q4_vars), "--select", "headline_by_quarter",
+             "--project-dir", project, "--profiles-dir", project, "--target-path", str(tmp_path / "dbt_target")],
+            cwd=project, capture_output=True, text=True,
+        )
+
+    def add_bad_row(quarter_start: str) -> None:
+        with duckdb.connect(str(warehouse.path)) as conn:
+            conn.execute("insert into marts.headline_by_quarter by name "
+                         "select * replace (cast(? as date) as quarter_start, -1 as runs) "
+                         "from marts.headline_by_quarter limit 1", [quarter_start])
+
+    add_bad_row("2021-04-01")  # outside the window: not read
+    outside = dbt_test()
+    assert outside.returncode == 0, outside.stdout
+
+    add_bad_row(Q4)  # inside: a negative run count and a second row for the quarter
+    inside = dbt_test()
+    assert inside.returncode == 1, inside.stdout
+    assert "FAIL 1 not_negative_headline_by_quarter_runs" in inside.stdout
+    assert "FAIL 1 unique_combination_of_columns_headline_by_quarter_quarter_start" in inside.stdout
