@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import json
 import os
 import time
 from dataclasses import dataclass, field
@@ -282,7 +283,25 @@ def simulate(
     summary.active_users_per_quarter = {q: int(v.sum()) for q, v in sorted(seen_q.items())}
     summary.runs_per_quarter = dict(sorted(summary.runs_per_quarter.items()))
     summary.seconds = round(time.time() - t0, 2)
+    record_simulation(landing, summary)
     return summary
+
+
+# The simulator's own record in the landing zone: the report says it shows a simulated sample, at
+# which scale. Ignored by ingestion (not under an entity's date= folders).
+SIMULATIONS_FILE = Path("_simulator") / "simulations.json"
+
+
+def record_simulation(landing: Path, summary: SimulationSummary) -> None:
+    path = landing / SIMULATIONS_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    entry = {"start": summary.start.isoformat(), "end": summary.end.isoformat(), "scale": summary.scale,
+             "seed": summary.seed}
+    records = json.loads(path.read_text())["simulations"] if path.exists() else []
+    records = [r for r in records if r != entry] + [entry]
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps({"simulations": records}, indent=1))
+    tmp.replace(path)
 
 
 __all__ = ["simulate", "SimulationSummary", "write_users"]
