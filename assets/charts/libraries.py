@@ -66,8 +66,10 @@ def _shown_words(df: pd.DataFrame) -> str:
                    else f" and the {LARGEST} largest" if extra == LARGEST else f", the {LARGEST} largest among them")
 
 
-def fastest_growing_chart(df: pd.DataFrame) -> alt.FacetChart:
+def fastest_growing_chart(df: pd.DataFrame) -> alt.FacetChart | None:
     rows = growth_rows(df)
+    if rows.empty:
+        return None  # nothing above the threshold: the caption says so, no empty frame is drawn
     last = latest(df, "quarter_start")
     label = label_of(last, "quarter_label")
     long = rows.melt(id_vars=["library", "active_users", "previous_active_users"], value_vars=list(GROWTH),

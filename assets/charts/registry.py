@@ -55,7 +55,7 @@ class ChartSpec:
     # SQL over the marts; `$end` is the exclusive end of the partition's quarter, so a chart of
     # 2021 Q4 never shows 2022 data.
     query: str
-    build: Callable[[pd.DataFrame], alt.TopLevelMixin]
+    build: Callable[[pd.DataFrame], alt.TopLevelMixin | None]  # None: nothing to draw (the caption says why)
     caption: Callable[[pd.DataFrame], str]
     population: str  # who the chart counts, in words ("corporate users with an industry in their profile")
     key_numbers: Callable[[pd.DataFrame], dict[str, float | int | str]] = field(default=lambda df: {})
