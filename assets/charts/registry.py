@@ -25,7 +25,7 @@ class Section:
 
 
 # The talk's order; the method notes close the page.
-OVERVIEW = Section("overview", "Overview", "The year at a glance: active users, countries, runs and training hours.")
+OVERVIEW = Section("overview", "Overview", "At a glance: active users, countries, runs and training hours.")
 DEMOGRAPHICS = Section("demographics", "Demographics",
                        "Who uses the platform: where active users are, what they do (academic, corporate, "
                        "personal), and the industries of corporate users.")
