@@ -19,7 +19,7 @@ from stateofml.quarters import Quarter
 from .registry import ALL_CHARTS, ChartSpec
 from .render import ChartFiles, save_chart
 from .theme import use_theme
-from .views import chart_files, chart_views, few_users_note
+from .views import chart_files, chart_views, few_users_note, share_population
 
 
 def chart_meta(spec: ChartSpec, df: pd.DataFrame, quarter: Quarter) -> dict:
@@ -28,8 +28,12 @@ def chart_meta(spec: ChartSpec, df: pd.DataFrame, quarter: Quarter) -> dict:
         return {"name": spec.name, "title": spec.title, "subtitle": "", "section": spec.section.key,
                 "caption": f"No data up to {quarter.label}.", "marts": list(spec.marts), "population": spec.population,
                 "few_users": "", "finding": None, "key_numbers": {}, "quarter": quarter.label, "rows": 0}
+    counts = share_population(df, spec.latest_only)
+    # The smallest denominator of a period's shares (a frame split by profession has one per group).
+    population = spec.population + (f"; users behind each share, at least: {', '.join(f'{k} {n:,}' for k, n in counts.items())}"
+                                    if counts else "")
     return {"name": spec.name, "title": spec.title, "section": spec.section.key, "caption": spec.caption(df),
-            "marts": list(spec.marts), "population": spec.population, "few_users": few_users_note(df, spec.latest_only),
+            "marts": list(spec.marts), "population": population, "few_users": few_users_note(df, spec.latest_only),
             "finding": spec.finding(df), "key_numbers": spec.key_numbers(df), "quarter": quarter.label,
             "rows": len(df)}
 

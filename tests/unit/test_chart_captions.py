@@ -229,6 +229,20 @@ def test_findings_compare_with_the_year_before():
     assert SPECS["pytorch_vs_tensorflow"].finding(one_year).endswith("(no earlier year to compare).")
 
 
+def test_population_and_few_users_come_from_the_shares_drawn():
+    from assets.charts.assets import chart_meta
+    from stateofml.quarters import Quarter
+
+    df = frame("gpu_vendors")
+    base = (df["active_users"] / df["user_share"]).groupby(df["year_label"]).min().round().astype(int)
+    meta = chart_meta(SPECS["gpu_vendors"], df, Quarter(2022, 4))
+    assert meta["population"].endswith(
+        "users behind each share, at least: " + ", ".join(f"{k} {v:,}" for k, v in base.items()))
+    assert meta["few_users"] == ""  # 51 users in 2020: enough
+    industries = chart_meta(SPECS["corporate_users_by_industry"], frame("corporate_users_by_industry"), Quarter(2022, 4))
+    assert industries["few_users"].startswith("Few users behind 2020 (21 users), 2021 (31 users): below 50 users")
+
+
 if __name__ == "__main__":  # refresh the frames from a materialized data directory
     import duckdb
 
