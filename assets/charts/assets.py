@@ -7,6 +7,7 @@ that year; a quarterly analysis (``period="quarter"``) also for each quarter of 
 
 
 import json
+import re
 
 import dagster as dg
 import pandas as pd
@@ -77,7 +78,9 @@ def build_chart_asset(spec: ChartSpec) -> dg.AssetsDefinition:
         quarter = views[-1]
         meta, files = metas[quarter], chart_files(outputs.root, quarter, spec.name)
         context.log.info(f"{spec.name}: {len(views)} view(s), latest {quarter.label}: {meta['caption']}")
-        preview = ({"preview": dg.MetadataValue.md(f"![chart]({files.png_data_uri()})"),
+        # The title is our own text; markdown's brackets and HTML's angles are dropped all the same.
+        alt_text = re.sub(r"[\[\]()<>]", "", spec.title)
+        preview = ({"preview": dg.MetadataValue.md(f"![{alt_text}]({files.png_data_uri()})"),
                     "vega_lite_spec": dg.MetadataValue.json(json.loads(files.spec.read_text())),
                     "html": dg.MetadataValue.path(str(files.html)), "png": dg.MetadataValue.path(str(files.png)),
                     "csv": dg.MetadataValue.path(str(files.csv))} if files.png.exists() else {})

@@ -175,8 +175,10 @@ def test_the_hostile_profile_value_is_text_in_every_file(built):
         assert "<script>document.title" not in text and "<img src=x" not in text, path
     csv = pd.read_csv(data / "reports" / Q4.compact / "charts" / "corporate_users_by_industry.csv")
     assert EVIL in set(csv["industry"])  # kept as the value it is, in the data
-    # The Dagster metadata preview is a picture with a fixed alt text, never the data's strings.
-    assert metadata["corporate_users_by_industry"]["preview"].value.startswith("![chart](data:image/png;base64,")
+    # The Dagster metadata preview is a picture named by the chart's title, never by the data's strings.
+    preview = metadata["corporate_users_by_industry"]["preview"].value
+    assert preview.startswith("![Corporate active users, runs and training hours by industry, per year 100%]"
+                              "(data:image/png;base64,") and "<" not in preview
 
 
 def _check_links(tab, url: str) -> list[str]:
