@@ -277,7 +277,8 @@ CHARTS = [
         section=DEMOGRAPHICS,
         title="Share of active users, runs and training hours by region, per year",
         population="active users whose profile names a country",
-        finding=lambda df: f"Share of active users in Asia: {year_on_year(_known(df), _asia_share)}.",
+        finding=lambda df: (f"Share of active users in Asia: {year_on_year(_known(df), _asia_share)}."
+                            if not _known(df).empty else None),
         marts=("active_users_by_country_by_year",),
         query=COUNTRY_BY_YEAR_QUERY,
         build=active_users_by_region_chart,

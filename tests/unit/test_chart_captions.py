@@ -74,6 +74,26 @@ def test_no_two_series_share_a_colour_and_tooltips_have_titles(name):
             assert isinstance(line, dict) and line.get("title"), f"{name}: tooltip {line} shows a raw field name"
 
 
+@pytest.mark.parametrize("name", sorted(SPECS))
+def test_thin_data_never_breaks_a_chart(name):
+    """One period, one row, or only users without a country (an early quarter of a small world):
+    caption, finding and figures are computed or say there is nothing, never crash."""
+    from assets.charts.assets import chart_meta
+    from stateofml.quarters import Quarter
+
+    use_theme()
+    df = frame(name)
+    period = "year" if "year" in df else "quarter_start"
+    thin = [df[df[period] == df[period].min()], df.head(1)]
+    if "country_code" in df:
+        thin.append(df[df["country_code"] == "unknown"])
+    for rows in thin:
+        meta = chart_meta(SPECS[name], rows, Quarter(2022, 4))
+        assert meta["caption"]
+        if not rows.empty:
+            SPECS[name].build(rows)
+
+
 def test_country_lines_are_the_top_countries_and_other_in_grey():
     spec, data, caption = drawn("active_users_by_country")
     scale = encodings(spec, "color")[0]["scale"]
