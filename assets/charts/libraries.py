@@ -60,10 +60,16 @@ def _shown_words(df: pd.DataFrame) -> str:
     ranked, rows = ranked_growth(df), growth_rows(df)
     fastest = min(TOP_GROWERS, len(ranked))
     extra = len(rows) - fastest
-    head = (f"the {fastest} fastest-growing of the {len(ranked)} ranked libraries" if len(ranked) > TOP_GROWERS
-            else f"all {len(ranked)} ranked libraries")
-    return head + (f" and {extra} of the {LARGEST} largest (the others are among the fastest)" if 0 < extra < LARGEST
-                   else f" and the {LARGEST} largest" if extra == LARGEST else f", the {LARGEST} largest among them")
+    if len(ranked) == 1:
+        return "the only ranked library"
+    if len(ranked) <= TOP_GROWERS:
+        return f"all {len(ranked)} ranked libraries"
+    head = f"the {fastest} fastest-growing of the {len(ranked)} ranked libraries"
+    if extra == LARGEST:
+        return head + f" and the {LARGEST} largest"
+    if extra:
+        return head + f" and the {LARGEST} largest ({LARGEST - extra} of them among the fastest)"
+    return head + f", the {LARGEST} largest among them"
 
 
 def fastest_growing_chart(df: pd.DataFrame) -> alt.FacetChart | None:

@@ -157,7 +157,10 @@ def test_growth_threshold_scales_with_the_quarter():
     full = world(100_000)
     assert libraries.growth_threshold(full) == 1000
     assert libraries.ranked_growth(full)["library"].tolist() == ["Hydra", "pandas"]  # 2 -> 10 users is noise
-    assert "at least 1,000 active users in both quarters" in libraries.fastest_growing_caption(full)
+    caption = libraries.fastest_growing_caption(full)
+    assert "at least 1,000 active users in both quarters" in caption and "of all 2 ranked libraries:" in caption
+    only = full[full["library"] != "pandas"]
+    assert "growth in active users of the only ranked library: fastest Hydra 5.0x" in libraries.fastest_growing_caption(only)
     small = world(100)  # Hydra 10 -> 50 users, tiny 2 -> 10, pandas 20 -> 20
     assert libraries.growth_threshold(small) == libraries.MIN_GROWTH_USERS
     assert libraries.ranked_growth(small)["library"].tolist() == ["Hydra", "pandas"]
