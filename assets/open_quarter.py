@@ -1,6 +1,6 @@
 """A preview of the quarter in progress, to date, kept apart from the closed quarters.
 
-The pipeline's partitions end at the last closed quarter (orchestration/partitions.py, end_offset=0),
+The pipeline's partitions end at the last closed quarter (stateofml/platform/partitions.py, end_offset=0),
 so the report, its charts and the analysts' copy only ever show closed quarters. A preview builds
 the open quarter from the same landing zone into its own warehouse,
 ``<data>/preview/<yyyyQn>/stateofml.duckdb``, replaced whole each time: the same ingestion, import

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import json
 import os
 import time
 from dataclasses import dataclass, field
@@ -12,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from stateofml.contract import write_parquet
+from stateofml.contract import SIMULATIONS_FILE, write_parquet
 from stateofml.quarters import Quarter
 
 from .activity import DayGenerator, DayResult
@@ -302,7 +303,20 @@ def simulate(
             bar.close()
     collect.finish()
     summary.seconds = round(time.time() - t0, 2)
+    record_simulation(landing, summary)
     return summary
+
+
+def record_simulation(landing: Path, summary: SimulationSummary) -> None:
+    path = landing / SIMULATIONS_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    entry = {"start": summary.start.isoformat(), "end": summary.end.isoformat(), "scale": summary.scale,
+             "seed": summary.seed}
+    records = json.loads(path.read_text())["simulations"] if path.exists() else []
+    records = [r for r in records if r != entry] + [entry]
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps({"simulations": records}, indent=1))
+    tmp.replace(path)
 
 
 __all__ = ["simulate", "SimulationSummary", "write_users"]

@@ -24,6 +24,10 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+# The simulator's own record in the landing zone (docs/raw_activity.md: `_` folders are never
+# ingested): the report says it shows a simulated sample, and at which scale.
+SIMULATIONS_FILE = Path("_simulator") / "simulations.json"
+
 TS = pa.timestamp("us", tz="UTC")
 
 USERS = pa.schema(

@@ -7,8 +7,8 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from .registry import ChartSpec, fmt_int, fmt_share
-from .three_ways import MEASURES, SHARES, first_last, from_to, grouped_values, label_of, value
+from .registry import FRAMEWORKS, ChartSpec, fmt_int, fmt_share
+from .three_ways import MEASURES, SHARES, first_last, from_to, grouped_values, label_of, last_two, value, year_on_year
 
 RUN_LENGTH = {"median_runtime_minutes": "Median run (minutes)", "mean_runtime_minutes": "Mean run (minutes)",
               "p90_runtime_minutes": "90th percentile run (minutes)"}
@@ -158,9 +158,13 @@ def boosted_trees_caption(df: pd.DataFrame) -> str:
 
 # -- #9 frameworks by profession -------------------------------------------------------------------
 
+def _top_frameworks(last: pd.DataFrame) -> list[str]:
+    return last.groupby("library")["active_users"].sum().nlargest(TOP_FRAMEWORKS).index.tolist()
+
+
 def frameworks_by_profession_chart(df: pd.DataFrame) -> alt.FacetChart:
     last = latest(df)
-    top = last.groupby("library")["active_users"].sum().nlargest(TOP_FRAMEWORKS).index.tolist()
+    top = _top_frameworks(last)
     return grouped_values(
         by_profession(last, top), x="library", x_title="Framework", category="profession",
         category_title="Profession", category_order=list(PROFESSIONS.values()), columns=SHARES, x_order=top,
@@ -177,31 +181,60 @@ def frameworks_by_profession_caption(df: pd.DataFrame) -> str:
         return "No framework usage loaded yet."
     last = latest(df)
     academic, corporate = (value(last, "user_share", {"library": "PyTorch", "profession": p}) for p in PROFESSIONS)
-    others = last[(last["library"] != "PyTorch") & last["profession"].isin(PROFESSIONS)]
+    drawn = [f for f in _top_frameworks(last) if f != "PyTorch"]  # what the chart shows beside PyTorch
+    others = last[last["library"].isin(drawn) & last["profession"].isin(PROFESSIONS)]
     shares = others.pivot_table(index="library", columns="profession", values="user_share", aggfunc="sum")
-    shares = shares.reindex(columns=list(PROFESSIONS)).fillna(0)
+    shares = shares.reindex(index=drawn, columns=list(PROFESSIONS)).fillna(0)
     corporate_lead = int((shares["corporate"] > shares["academic"]).sum())
     return (f"{label_of(last)}: PyTorch is used by {fmt_share(academic)} of academic users vs "
-            f"{fmt_share(corporate)} of corporate users; {corporate_lead} of the {len(shares)} other frameworks "
-            f"have a larger share among corporates.")
+            f"{fmt_share(corporate)} of corporate users; {corporate_lead} of the {len(drawn)} other frameworks "
+            f"drawn have a larger share among corporates.")
+
+
+def _pytorch_finding(df: pd.DataFrame) -> str | None:
+    if df.empty:
+        return None
+    return f"PyTorch share of runs: {year_on_year(df, lambda rows: value(rows, 'run_share', {'library': 'PyTorch'}))}."
+
+
+def _keras_lightning_finding(df: pd.DataFrame) -> str | None:
+    if df.empty:
+        return None
+    ratio_of = lambda rows: ratio(value(rows, "active_users", {"library": "Lightning"}),
+                                  value(rows, "active_users", {"library": "Keras"}))
+    prev, last = last_two(df)
+    text = f"Lightning has {fmt_ratio(ratio_of(last))} the active users of Keras in {label_of(last)}"
+    return text + (f" ({fmt_ratio(ratio_of(prev))} in {label_of(prev)})." if prev is not None else
+                   " (no earlier year to compare).")
+
+
+def _boosted_finding(df: pd.DataFrame) -> str | None:
+    boosted = df[df["library"].isin(BOOSTED)]
+    if boosted.empty:
+        return None
+    runs = year_on_year(boosted, lambda rows: rows["run_share"].sum())
+    hours = fmt_share(last_two(boosted)[1]["hour_share"].sum())
+    return f"Boosted trees' share of runs: {runs}, for {hours} of training hours: many short runs."
 
 
 CHARTS = [
     ChartSpec(
         name="pytorch_vs_tensorflow",
-        section="Frameworks",
+        section=FRAMEWORKS,
         title="PyTorch vs TensorFlow: active users, runs and training hours per year",
+        population="active users, runs and hours whose imports are known (saved code or client telemetry)",
+        finding=_pytorch_finding,
         marts=("framework_usage_by_year",),
         query=_usage_query(CORE),
         build=pytorch_vs_tensorflow_chart,
         caption=lambda df: _lead_caption(df, "PyTorch", "TensorFlow"),
         key_numbers=_ratio_key_numbers("PyTorch", "TensorFlow"),
-        order=20,
     ),
     ChartSpec(
         name="run_length_by_framework",
-        section="Frameworks",
+        section=FRAMEWORKS,
         title="Run length by framework family: median, mean and 90th percentile minutes per run",
+        population="runs with a run time whose imports are known",
         marts=("framework_run_length_by_year",),
         query="""
             select year_start, year, year_label, quarters_covered, framework, runs_with_runtime, training_hours,
@@ -215,23 +248,25 @@ CHARTS = [
         key_numbers=lambda df: {
             f"median_minutes_{f}": round(value(latest(df), "median_runtime_minutes", {"framework": f}), 2) for f in CORE
         },
-        order=21,
     ),
     ChartSpec(
         name="keras_vs_lightning",
-        section="Frameworks",
+        section=FRAMEWORKS,
         title="Keras vs Lightning: active users, runs and training hours per year",
+        population="active users, runs and hours whose imports are known (saved code or client telemetry)",
+        finding=_keras_lightning_finding,
         marts=("framework_usage_by_year",),
         query=_usage_query(HIGH_LEVEL),
         build=keras_vs_lightning_chart,
         caption=keras_vs_lightning_caption,
         key_numbers=_ratio_key_numbers("Keras", "Lightning"),
-        order=22,
     ),
     ChartSpec(
         name="boosted_trees",
-        section="Frameworks",
+        section=FRAMEWORKS,
         title="Boosted trees: active users, runs, training hours and median run length per year",
+        population="active users, runs and hours whose imports are known (saved code or client telemetry)",
+        finding=_boosted_finding,
         marts=("framework_usage_by_year", "framework_run_length_by_year"),
         query=f"""
             select usage.year_start, usage.year, usage.year_label, usage.quarters_covered, usage.library, usage.active_users,
@@ -245,12 +280,13 @@ CHARTS = [
         """,
         build=boosted_trees_chart,
         caption=boosted_trees_caption,
-        order=23,
     ),
     ChartSpec(
         name="frameworks_by_profession",
-        section="Frameworks",
+        section=FRAMEWORKS,
         title="Frameworks by profession: share of academic and corporate users, runs and hours",
+        population="academic and corporate users (from their profile) whose imports are known",
+        latest_only=True,
         marts=("frameworks_by_profession_by_year",),
         query="""
             select year_start, year, year_label, quarters_covered, profession, library, active_users, runs, training_hours,
@@ -265,6 +301,5 @@ CHARTS = [
             f"pytorch_user_share_{p}": round(value(latest(df), "user_share", {"library": "PyTorch", "profession": p}), 4)
             for p in PROFESSIONS
         },
-        order=24,
     ),
 ]

@@ -6,27 +6,16 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from .registry import ChartSpec, fmt_share
-from .three_ways import FACET_HEIGHT, FACET_WIDTH, SHARES, first_last, from_to, label_of, melt, share_lines, value
+from .registry import FURTHER, HARDWARE, ChartSpec, by_year_query, fmt_share
+from .theme import LABEL_LIMIT
+from .three_ways import SHARES, first_last, from_to, label_of, melt, panels, share_lines, tip, value, year_on_year
 
 # Placeholders of fct_runs: runs without an identified GPU model.
 NO_GPU = "No GPU (CPU only or not probed)"
 PLACEHOLDERS = {NO_GPU, "Unnamed GPU"}
 TOP_FAMILIES, TOP_MODELS, TOP_MEDIA = 8, 12, 8
 BUCKETS = ["none", "1", "2", "3-4", "5-8", "9+"]
-# The talk's future work (CPUs / TPUs / IPUs, clouds, media types): a section of its own on the page.
-FURTHER = "Further analyses"
 SHARES_NOTE = "Shares of users with runs, of runs and of wall-clock training hours; a user counts under each kind used"
-
-
-def _by_year(mart: str, columns: str) -> str:
-    return f"""
-    select year, year_label, quarters_covered, {columns}, active_users, runs, training_hours,
-           user_share, run_share, hour_share
-    from marts.{mart}
-    where year_start < $end
-    order by year
-"""
 
 
 def _top(df: pd.DataFrame, category: str, n: int, by: str = "hour_share", exclude=()) -> list[str]:
@@ -61,10 +50,6 @@ def gpu_vendors_caption(df: pd.DataFrame) -> str:
 
 # -- families -----------------------------------------------------------------------------------
 
-CONSUMER_OLD = ["GeForce GTX 10", "GeForce RTX 20"]
-CONSUMER_NEW = ["GeForce RTX 30", "GeForce RTX 40"]
-
-
 def gpu_families_chart(df: pd.DataFrame) -> alt.TopLevelMixin:
     top = _top(df, "gpu_family", TOP_FAMILIES, exclude=PLACEHOLDERS)
     return share_lines(df[df["gpu_family"].isin(top)], x="year_label", x_title="Year", category="gpu_family",
@@ -75,11 +60,19 @@ def gpu_families_chart(df: pd.DataFrame) -> alt.TopLevelMixin:
 
 
 def gpu_families_caption(df: pd.DataFrame) -> str:
+    """The drawn families (one legend entry each) that rose and fell most in share of runs."""
     if df.empty:
         return "No runs loaded yet."
-    return (f"GeForce RTX 30/40 share of runs: {_share_change(df, 'gpu_family', CONSUMER_NEW, 'run_share')}; "
-            f"GeForce GTX 10/RTX 20: {_share_change(df, 'gpu_family', CONSUMER_OLD, 'run_share')}; "
-            f"A100 share of training hours: {_share_change(df, 'gpu_family', ['A100'], 'hour_share')}.")
+    top = _top(df, "gpu_family", TOP_FAMILIES, exclude=PLACEHOLDERS)
+    first, last = first_last(df)
+    if first["year"].iloc[0] == last["year"].iloc[0]:
+        return f"{label_of(last)}: the largest family by training hours is {top[0]}." if top else "No GPU family yet."
+    change = {f: value(last, "run_share", {"gpu_family": f}) - value(first, "run_share", {"gpu_family": f}) for f in top}
+    rise, fall = max(change, key=change.get), min(change, key=change.get)
+    parts = [f"{f} share of runs: {_share_change(df, 'gpu_family', [f], 'run_share')}" for f in dict.fromkeys([rise, fall])]
+    if "A100" in top:
+        parts.append(f"A100 share of training hours: {_share_change(df, 'gpu_family', ['A100'], 'hour_share')}")
+    return "; ".join(parts) + "."
 
 
 # -- models -------------------------------------------------------------------------------------
@@ -101,29 +94,30 @@ def gpu_models_chart(df: pd.DataFrame) -> alt.TopLevelMixin:
     )
     heat = base.mark_rect().encode(
         color=alt.Color("value:Q", title="Share", scale=alt.Scale(scheme="blues"), legend=alt.Legend(format="%")),
-        tooltip=["year_label", "model", "measure", alt.Tooltip("value:Q", format=".1%")],
+        tooltip=[tip("year_label", "Year"), tip("model", "GPU model"), tip("measure", "Measure"),
+                 tip("value:Q", "Share", ".1%")],
     )
     text = base.mark_text(fontSize=10).encode(
         text=alt.Text("value:Q", format=".0%"),
         color=alt.condition("datum.value > 0.15", alt.value("white"), alt.value("#333")),
     )
-    return (
-        alt.layer(heat, text, data=long)
-        .properties(width=FACET_WIDTH, height=FACET_HEIGHT)
-        .facet(column=alt.Column("measure:N", sort=list(SHARES.values()), title=None,
-                                 header=alt.Header(labelFontSize=13, labelFontWeight="bold")))
-        .properties(title=alt.Title(
-            "Share of users, runs and training hours by GPU model, per year",
-            subtitle=f"The {TOP_MODELS} largest models of the latest year by training hours; shares of all users "
-                     "with runs, runs and hours"))
-    )
+    return panels(alt.layer(heat, text, data=long), "Share of users, runs and training hours by GPU model, per year",
+                  f"The {TOP_MODELS} largest models of the latest year by training hours; shares of all users "
+                  "with runs, runs and hours", SHARES, cell=160, height=18 * len(top) + 20,
+                  labels=LABEL_LIMIT + 20)
 
 
 def gpu_models_caption(df: pd.DataFrame) -> str:
     if df.empty:
         return "No runs loaded yet."
     data = df.assign(model=_model_label(df))
-    return f"A100 share of training hours: {_share_change(data, 'model', ['A100'], 'hour_share')}."
+    top = _top(data, "model", TOP_MODELS, exclude=PLACEHOLDERS)
+    if not top:
+        return "No identified GPU model yet."
+    text = f"{top[0]} has the largest share of training hours: {_share_change(data, 'model', [top[0]], 'hour_share')}"
+    if "A100" in top and top[0] != "A100":
+        text += f"; A100: {_share_change(data, 'model', ['A100'], 'hour_share')}"
+    return text + "."
 
 
 # -- GPUs per run ---------------------------------------------------------------------------------
@@ -199,10 +193,20 @@ def media_types_caption(df: pd.DataFrame) -> str:
     return f"{label_of(last)}: {parts + '; ' if parts else ''}{none} logged scalars only."
 
 
-def _spec(name: str, title: str, mart: str, columns: str, build, caption, order: int, key_numbers=None,
-          section: str = "Hardware") -> ChartSpec:
-    return ChartSpec(name=name, section=section, title=title, marts=(mart,), query=_by_year(mart, columns),
-                     build=build, caption=caption, order=order, **({"key_numbers": key_numbers} if key_numbers else {}))
+SHARES_POPULATION = "every active user with runs, every run and its hours (a user counts under each kind used)"
+
+
+def _spec(name: str, title: str, mart: str, columns: str, build, caption, key_numbers=None,
+          section=HARDWARE, finding=None) -> ChartSpec:
+    return ChartSpec(name=name, section=section, title=title, marts=(mart,), query=by_year_query(mart, columns),
+                     build=build, caption=caption, population=SHARES_POPULATION,
+                     **({"key_numbers": key_numbers} if key_numbers else {}), **({"finding": finding} if finding else {}))
+
+
+def _share_finding(text: str, column: str, where: list[str], share: str):
+    def finding(df: pd.DataFrame) -> str | None:
+        return None if df.empty else f"{text}: {year_on_year(df, lambda rows: value(rows, share, {column: where}))}."
+    return finding
 
 
 def _last_share(df: pd.DataFrame, column: str, where: str, share: str) -> float:
@@ -211,24 +215,27 @@ def _last_share(df: pd.DataFrame, column: str, where: str, share: str) -> float:
 
 CHARTS = [
     _spec("gpu_vendors", "Share of users, runs and training hours by GPU vendor, per year", "gpu_vendors_by_year",
-          "gpu_vendor", gpu_vendors_chart, gpu_vendors_caption, 60,
-          lambda df: {"nvidia_run_share": _last_share(df, "gpu_vendor", "NVIDIA", "run_share"),
+          "gpu_vendor", gpu_vendors_chart, gpu_vendors_caption,
+          finding=_share_finding("NVIDIA share of runs", "gpu_vendor", ["NVIDIA"], "run_share"),
+          key_numbers=lambda df: {"nvidia_run_share": _last_share(df, "gpu_vendor", "NVIDIA", "run_share"),
                       "apple_run_share": _last_share(df, "gpu_vendor", "Apple", "run_share")}),
     _spec("gpu_families", "Share of users, runs and training hours by GPU family, per year", "gpu_families_by_year",
-          "gpu_vendor, gpu_family", gpu_families_chart, gpu_families_caption, 61),
+          "gpu_vendor, gpu_family", gpu_families_chart, gpu_families_caption),
     _spec("gpu_models", "Share of users, runs and training hours by GPU model, per year", "gpu_models_by_year",
-          "gpu_vendor, gpu_model, gpu_family, gpu_generation, gpu_segment", gpu_models_chart, gpu_models_caption, 62,
-          lambda df: {"a100_hour_share": _last_share(df, "gpu_model", "A100", "hour_share")}),
+          "gpu_vendor, gpu_model, gpu_family, gpu_generation, gpu_segment", gpu_models_chart, gpu_models_caption,
+          finding=_share_finding("A100 share of training hours", "gpu_model", ["A100"], "hour_share"),
+          key_numbers=lambda df: {"a100_hour_share": _last_share(df, "gpu_model", "A100", "hour_share")}),
     _spec("gpu_count_buckets", "Share of users, runs and training hours by GPUs per run, per year",
           "gpu_count_buckets_by_year", "gpu_count_bucket, gpu_count_bucket_order", gpu_count_buckets_chart,
-          gpu_count_buckets_caption, 63,
-          lambda df: {"single_gpu_user_share": _last_share(df, "gpu_count_bucket", "1", "user_share"),
+          gpu_count_buckets_caption,
+          finding=_share_finding("Share of training hours on 9 or more GPUs", "gpu_count_bucket", ["9+"], "hour_share"),
+          key_numbers=lambda df: {"single_gpu_user_share": _last_share(df, "gpu_count_bucket", "1", "user_share"),
                       "nine_plus_hour_share": _last_share(df, "gpu_count_bucket", "9+", "hour_share")}),
     _spec("accelerators", "Share of users, runs and training hours by accelerator, per year", "accelerators_by_year",
-          "accelerator", accelerators_chart, accelerators_caption, 70, section=FURTHER),
+          "accelerator", accelerators_chart, accelerators_caption, section=FURTHER),
     _spec("compute_locations", "Share of users, runs and training hours by cloud or on-premises, per year",
-          "compute_locations_by_year", "compute_location", compute_locations_chart, compute_locations_caption, 71,
+          "compute_locations_by_year", "compute_location", compute_locations_chart, compute_locations_caption,
           section=FURTHER),
     _spec("media_types", "Share of users, runs and training hours by media type logged, per year", "media_types_by_year",
-          "media_type", media_types_chart, media_types_caption, 72, section=FURTHER),
+          "media_type", media_types_chart, media_types_caption, section=FURTHER),
 ]

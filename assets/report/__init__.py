@@ -1,5 +1,5 @@
-"""The yearly State of ML page: every chart of ``ALL_CHARTS`` and the headline, in one HTML file.
+"""The State of ML pages (a year's, each quarter's view, the index), assembled from the chart assets' files.
 
-``page.py`` lays out and renders (pure functions, a Jinja template under ``templates/``);
-``assets.py`` is the Dagster asset that reads the marts and writes the page.
+``page.py`` lays out and renders (pure functions, Jinja templates under ``templates/``);
+``source.py`` says where the data comes from; ``assets.py`` is the Dagster asset that writes the pages.
 """

@@ -1,100 +1,59 @@
-"""Lay out and render the report page: sections in the talk's order, one figure per chart.
+"""Lay out and render the report pages from the chart assets' files: the page of a year, the view
+of a quarter (its quarterly analyses) and the index of every page.
 
-Nothing here knows a particular chart: a chart is a ``PageChart`` (title, caption, Vega-Lite
-spec, PNG), and its section comes from its ``ChartSpec.section``. The HTML is in
-``templates/`` (Jinja, autoescaped: titles and captions come from data).
+Nothing here knows a particular chart: a chart is a ``PageChart`` read from its files (spec,
+picture, drawn data, caption); its section is one of ``SECTIONS`` (assets/charts/registry.py),
+whose order is the page's. The HTML is in ``templates/`` (Jinja, autoescaped: titles, captions
+and data values are text, specs go through ``script_json``).
 """
 
 from __future__ import annotations
 
 import base64
 import json
-import re
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cache
 from pathlib import Path
 
-import jinja2
-from markupsafe import Markup
-
+from assets.charts.registry import OVERVIEW, SECTIONS, Section
+from assets.charts.render import PNG_SCALE, ChartFiles, inline_script, template_environment
 from stateofml.quarters import Quarter
 
-from .paths import page_name
+from .paths import page_name, quarter_page_name
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 
 @dataclass(frozen=True)
-class SectionKind:
-    key: str
-    keywords: tuple[str, ...]  # matched against the lower-cased ChartSpec.section
-    intro: str
-
-
-# The talk's order. A section name matching none of these is a further analysis: it comes after
-# hardware, where the talk lists what it left for future reports. Method notes close the page.
-SECTION_KINDS = (
-    SectionKind("overview", ("overview", "headline"),
-                "The year at a glance. Every comparison in this report can be read three ways: "
-                "active users, runs, and training hours."),
-    SectionKind("demographics", ("demograph",),
-                "Who uses the platform: where active users are, what they do (academic, corporate, "
-                "personal), and the industries of corporate users."),
-    SectionKind("frameworks", ("framework",),
-                "The core frameworks (PyTorch, TensorFlow), the higher-level ones (Keras, Lightning) "
-                "and boosted trees, by active users, runs and training hours."),
-    SectionKind("libraries", ("librar",),
-                "Libraries beyond the large frameworks: the fastest growers quarter over quarter, "
-                "and academic versus corporate use."),
-    SectionKind("hardware", ("hardware", "gpu", "processor"),
-                "What runs train on: GPU makers and models, and how many GPUs a run uses."),
-    SectionKind("further", ("future", "further"),
-                "Analyses the first report left for later: CPUs, TPUs and IPUs; the clouds (or "
-                "on-premise machines) runs train on; use cases and media types."),
-)
-_RANK = {k.key: i for i, k in enumerate(SECTION_KINDS)}
-_INTRO = {k.key: k.intro for k in SECTION_KINDS}
-OVERVIEW_TITLE = "Overview"
-
-
-def section_kind(section: str) -> str:
-    name = section.lower()
-    for kind in SECTION_KINDS:
-        if any(word in name for word in kind.keywords):
-            return kind.key
-    return "further"
-
-
-def slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "section"
-
-
-def _script_json(obj: object) -> str:
-    """JSON safe inside <script type="application/json">: no "</script>", "<!--" or "&" can end or
-    bend the element (the escapes are still valid JSON)."""
-    text = json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
-    return (text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
-
-
-def inline_script(js: str) -> str:
-    """JavaScript safe to inline: "</script" inside it would close the element early."""
-    return re.sub(r"</(script)", r"<\\/\1", js, flags=re.IGNORECASE)
-
-
-@dataclass(frozen=True)
 class PageChart:
     name: str
-    section: str
+    section: str  # a Section.key
     title: str
     caption: str
     marts: tuple[str, ...]
-    order: int
-    vega_lite: dict | None  # None: the chart's marts hold no rows up to the page's quarter
-    png: bytes | None
-    png_scale: float = 1.0  # pixels per CSS pixel of the picture (2: sharp in print)
+    population: str = ""
+    subtitle: str = ""
+    few_users: str = ""
+    finding: str | None = None
+    vega_lite: dict | None = None  # None: no rows up to the page's quarter (the caption says so)
+    png: bytes | None = None
+    csv: str | None = None  # the data the chart draws
+    png_scale: float = PNG_SCALE  # pixels per CSS pixel of the picture (2: sharp in print)
+    key_numbers: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_files(cls, files: ChartFiles) -> PageChart:
+        meta = json.loads(files.meta.read_text(encoding="utf-8"))
+        drawn = meta["drawn"]
+        return cls(
+            name=meta["name"], section=meta["section"], title=meta["title"], caption=meta["caption"],
+            marts=tuple(meta["marts"]), population=meta["population"], subtitle=meta.get("subtitle", ""),
+            few_users=meta["few_users"], finding=meta["finding"], key_numbers=meta["key_numbers"],
+            vega_lite=json.loads(files.spec.read_text(encoding="utf-8")) if drawn else None,
+            png=files.png.read_bytes() if drawn else None,
+            csv=files.csv.read_text(encoding="utf-8") if drawn else None,
+        )
 
     @property
     def drawn(self) -> bool:
@@ -107,78 +66,92 @@ class PageChart:
 
     @property
     def anchor(self) -> str:
-        return "chart-" + slug(self.name)
+        return "chart-" + self.name.replace("_", "-")
 
     @property
     def png_data_uri(self) -> str:
         return "data:image/png;base64," + base64.b64encode(self.png).decode("ascii")
 
     @property
-    def spec_json(self) -> str:
-        return _script_json(self.vega_lite)
+    def csv_data_uri(self) -> str:
+        return "data:text/csv;charset=utf-8;base64," + base64.b64encode(self.csv.encode("utf-8")).decode("ascii")
+
+
+@dataclass(frozen=True)
+class Figure:
+    key: str
+    label: str
+    value: float
+    previous: float | None = None
+
+    @property
+    def change(self) -> str:
+        """ "+12%", "new", or "" without a previous figure."""
+        if self.previous is None:
+            return ""
+        return f"{(self.value / self.previous - 1) * 100:+.0f}%" if self.previous else "new"
 
 
 @dataclass(frozen=True)
 class Headline:
-    """One row of marts.headline_by_year."""
+    """The headline figures of the page's period, each with its change on the period before."""
 
-    year: int
-    quarters_covered: int
-    active_users: int
-    countries: int
-    runs: int
-    training_hours: float
+    period: str  # "2022", "2023 (2 of 4 quarters)", "2022 Q3"
+    figures: tuple[Figure, ...]
+    previous_period: str | None = None
+    quarters_covered: int | None = None  # a year's loaded quarters
 
-    def figures(self) -> list[tuple[str, str, float]]:
-        """(key, label, value) in the talk's order."""
-        return [
-            ("active_users", "active users", self.active_users),
-            ("countries", "countries", self.countries),
-            ("runs", "runs", self.runs),
-            ("training_hours", "training hours", self.training_hours),
-        ]
+    LABELS = {"active_users": "active users", "countries": "countries", "runs": "runs", "training_hours": "training hours"}
+
+    @classmethod
+    def from_numbers(cls, numbers: dict, period_key: str) -> Headline:
+        """From a chart's key numbers (``headline_by_year`` or ``activity_by_quarter``): this period's
+        figures and, under ``previous_``, the period before's."""
+        has_prev = f"previous_{period_key}" in numbers
+        figures = tuple(
+            Figure(k, label, numbers[k], numbers.get(f"previous_{k}") if has_prev else None)
+            for k, label in cls.LABELS.items() if k in numbers
+        )
+        label = numbers.get(f"{period_key}_label", numbers[period_key])
+        prev = numbers.get(f"previous_{period_key}_label", numbers.get(f"previous_{period_key}")) if has_prev else None
+        return cls(str(label), figures, str(prev) if prev is not None else None, numbers.get("quarters_covered"))
 
 
 @dataclass(frozen=True)
-class Section:
-    kind: str
-    title: str
-    anchor: str
-    intro: str
+class PageSection:
+    section: Section
     charts: tuple[PageChart, ...]
 
+    @property
+    def key(self) -> str:
+        return self.section.key
 
-def layout_sections(charts: Iterable[PageChart]) -> list[Section]:
-    """Sections in the talk's order, charts by ``order`` (then name) inside each.
 
-    The overview always exists (it holds the headline) and takes every chart of its kind;
-    other sections are one per ``ChartSpec.section`` name. Two names of one kind (or two
-    further analyses) keep the order of their first chart. A kind's intro is shown once."""
-    groups: dict[str, list[PageChart]] = {OVERVIEW_TITLE: []}
-    for chart in charts:
-        title = OVERVIEW_TITLE if section_kind(chart.section) == "overview" else chart.section
-        groups.setdefault(title, []).append(chart)
-    for members in groups.values():
-        members.sort(key=lambda c: (c.order, c.name))
+@dataclass(frozen=True)
+class Link:
+    label: str
+    href: str
+    current: bool = False
 
-    def rank(item: tuple[str, list[PageChart]]):
-        title, members = item
-        kind = "overview" if title == OVERVIEW_TITLE else section_kind(title)
-        return (_RANK[kind], members[0].order if members else float("-inf"), title)
 
-    sections, introduced, anchors = [], set(), set()
-    for title, members in sorted(groups.items(), key=rank):
-        kind = "overview" if title == OVERVIEW_TITLE else section_kind(title)
-        intro = _INTRO[kind] if kind not in introduced else ""
-        introduced.add(kind)
-        anchor = base = slug(title)
-        n = 1
-        while anchor in anchors or anchor == "method-notes":
-            n += 1
-            anchor = f"{base}-{n}"
-        anchors.add(anchor)
-        sections.append(Section(kind, title, anchor, intro, tuple(members)))
-    return sections
+@dataclass(frozen=True)
+class Nav:
+    """Links to the other pages: every year's and every quarter's that exists, and the index."""
+
+    years: tuple[Link, ...] = ()
+    quarters: tuple[Link, ...] = ()
+    index: str = "index.html"
+
+
+def layout_sections(charts: Sequence[PageChart]) -> list[PageSection]:
+    """Sections in ``SECTIONS`` order, charts in their given order; the overview (it holds the
+    headline) and the method notes always, other sections when they have charts."""
+    known = {s.key for s in SECTIONS}
+    unknown = sorted({c.section for c in charts} - known)
+    if unknown:
+        raise ValueError(f"charts in sections that SECTIONS does not declare: {unknown}")
+    sections = [PageSection(s, tuple(c for c in charts if c.section == s.key)) for s in SECTIONS]
+    return [s for s in sections if s.charts or s.key in (OVERVIEW.key, "method-notes")]
 
 
 def period_label(as_of: Quarter) -> str:
@@ -190,8 +163,8 @@ def period_label(as_of: Quarter) -> str:
 
 
 def coverage_note(as_of: Quarter, headline: Headline | None) -> str:
-    """Said beside the headline when the loaded quarters are not the page's quarters."""
-    if headline is None:
+    """Said beside a year's headline when the loaded quarters are not the page's quarters."""
+    if headline is None or headline.quarters_covered is None:
         return ""
     n = headline.quarters_covered
     if n < as_of.q:
@@ -203,22 +176,9 @@ def coverage_note(as_of: Quarter, headline: Headline | None) -> str:
     return ""
 
 
-def fmt_number(x: float) -> str:
-    return f"{int(round(x)):,}"
-
-
-@cache
-def _environment() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES),
-        autoescape=True,  # every {{ }} is HTML-escaped unless marked safe below
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
-    env.filters["number"] = fmt_number
-    return env
+def findings(charts: Sequence[PageChart]) -> list[tuple[PageChart, str]]:
+    """Each chart's key finding, in page order (a chart without data or finding has none)."""
+    return [(c, c.finding) for s in layout_sections(charts) for c in s.charts if c.finding]
 
 
 def render_page(
@@ -226,29 +186,47 @@ def render_page(
     as_of: Quarter,
     charts: Sequence[PageChart],
     headline: Headline | None,
-    headline_mart: str,
+    source: Sequence[str],
+    nav: Nav,
     vega_js: str,
     generated_at: datetime,
     font: str,
     palette: Sequence[str],
+    few_users: int,
+    quarter_view: bool = False,
 ) -> str:
-    """The page of ``as_of``'s year as of the end of ``as_of``: one self-contained HTML string."""
-    if headline is not None and headline.year != as_of.year:
-        raise ValueError(f"headline of {headline.year} on the page of {as_of.year}")
-    return _environment().get_template("page.html.j2").render(
+    """The page of ``as_of``'s year as of the end of ``as_of`` (or, ``quarter_view``, the page of the
+    quarter ``as_of`` with its quarterly analyses): one self-contained HTML string."""
+    if quarter_view:
+        title, period = f"The State of ML, {as_of.label}", f"{as_of.label} (quarterly analyses)"
+        file_name, coverage = quarter_page_name(as_of), ""
+    else:
+        title, period = f"The State of ML {as_of.year}", period_label(as_of)
+        file_name, coverage = page_name(as_of.year), coverage_note(as_of, headline)
+    return template_environment(TEMPLATES).get_template("page.html.j2").render(
+        title=title,
         year=as_of.year,
         as_of=as_of,
-        period=period_label(as_of),
-        coverage_note=coverage_note(as_of, headline),
+        period=period,
+        quarter_view=quarter_view,
+        coverage_note=coverage,
         sections=layout_sections(charts),
+        findings=findings(charts),
         headline=headline,
-        headline_mart=headline_mart,
+        source=list(source),
+        nav=nav,
         generated_at=generated_at.strftime("%Y-%m-%d %H:%M UTC"),
-        file_name=page_name(as_of.year),
+        file_name=file_name,
         font=font,
         accent=palette[0],
-        # The only unescaped inserts: our own JSON and the vendored JavaScript, both made safe
-        # for inlining above.
-        vega_js=Markup(inline_script(vega_js)),
-        spec_json=lambda chart: Markup(chart.spec_json),
+        few_users=few_users,
+        vega_js=inline_script(vega_js),
     )
+
+
+def render_index(*, years: Sequence[Link], quarters: Sequence[Link], source: Sequence[str], generated_at: datetime,
+                 font: str, palette: Sequence[str]) -> str:
+    """The list of every year's page and every quarter's view."""
+    return template_environment(TEMPLATES).get_template("index.html.j2").render(
+        years=list(years), quarters=list(quarters), source=list(source),
+        generated_at=generated_at.strftime("%Y-%m-%d %H:%M UTC"), font=font, accent=palette[0])

@@ -3,7 +3,12 @@
 Each run writes a snapshot per quarter, ``<outputs>/<quarter>/report/state_of_ml_<year>.html``;
 the year's page, ``<outputs>/report/state_of_ml_<year>.html``, is a copy of the snapshot of the
 latest quarter of that year that has one. Re-running an earlier quarter therefore never replaces
-a more complete page of its year with an older view.
+a more complete page of its year with an older view. A quarter's own view (its quarterly
+analyses) is ``<outputs>/report/state_of_ml_<quarter>.html`` (snapshot beside the year's), and
+``<outputs>/report/index.html`` lists every page.
+
+Snapshots and published pages are both two folders below ``<outputs>``, so one relative link
+(``../report/<page>``) reaches a published page from either.
 """
 
 from __future__ import annotations
@@ -16,10 +21,34 @@ from pathlib import Path
 from stateofml.quarters import Quarter
 
 _QUARTER_DIR = re.compile(r"^\d{4}Q[1-4]$")
+_YEAR_PAGE = re.compile(r"^state_of_ml_(\d{4})\.html$")
+_QUARTER_PAGE = re.compile(r"^state_of_ml_(\d{4}Q[1-4])\.html$")
+INDEX_NAME = "index.html"
 
 
 def page_name(year: int) -> str:
     return f"state_of_ml_{year}.html"
+
+
+def quarter_page_name(quarter: Quarter) -> str:
+    return f"state_of_ml_{quarter.compact}.html"
+
+
+def link(name: str) -> str:
+    """The relative link to a published page, valid from a published page and from a snapshot."""
+    return f"../report/{name}"
+
+
+def index_path(outputs: Path) -> Path:
+    return outputs / "report" / INDEX_NAME
+
+
+def published(outputs: Path) -> tuple[list[int], list[Quarter]]:
+    """The years and quarters whose pages are published, oldest first."""
+    names = [p.name for p in (outputs / "report").glob("state_of_ml_*.html")]
+    years = sorted(int(m.group(1)) for n in names if (m := _YEAR_PAGE.match(n)))
+    quarters = sorted(Quarter.parse(m.group(1)) for n in names if (m := _QUARTER_PAGE.match(n)))
+    return years, quarters
 
 
 def page_path(outputs: Path, year: int) -> Path:
@@ -49,6 +78,20 @@ def _write_atomic(path: Path, text: str | None = None, copy_of: Path | None = No
     else:
         tmp.write_text(text or "", encoding="utf-8")
     tmp.replace(path)
+
+
+def publish_quarter(outputs: Path, quarter: Quarter, html: str) -> tuple[Path, Path]:
+    """Write ``quarter``'s own view as a snapshot and as its published page; (snapshot, page)."""
+    snapshot = outputs / quarter.compact / "report" / quarter_page_name(quarter)
+    _write_atomic(snapshot, text=html)
+    page = outputs / "report" / quarter_page_name(quarter)
+    _write_atomic(page, copy_of=snapshot)
+    return snapshot, page
+
+
+def publish_index(outputs: Path, html: str) -> Path:
+    _write_atomic(index_path(outputs), text=html)
+    return index_path(outputs)
 
 
 def publish(outputs: Path, as_of: Quarter, html: str) -> tuple[Path, Path]:

@@ -110,7 +110,7 @@ def test_a_run_killed_at_ingestion_in_dbt_or_drawing_charts_never_blocks_the_nex
             assert f"pid {pid} on host" in failure[0].event_log_entry.dagster_event.message
         assert instance.event_log_storage.get_concurrency_info(WAREHOUSE_POOL).claimed_slots == []
     with duckdb.connect(str(data / "warehouse" / "stateofml.duckdb"), read_only=True) as conn:
-        assert conn.execute("select sum(active_users) from marts.active_users_by_country").fetchall() == [(5,)]
+        assert conn.execute("select sum(active_users) from marts.active_users_by_country_by_quarter").fetchall() == [(5,)]
         assert conn.execute("select count(*) from raw.runs").fetchall() == [(6,)]
     assert (data / "reports" / "report" / "state_of_ml_2022.html").is_file()
 

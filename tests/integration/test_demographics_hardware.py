@@ -235,7 +235,8 @@ def test_charts_are_drawn_with_captions_from_the_marts(world):
     caption = lambda name: instance.get_latest_materialization_event(
         dg.AssetKey(["charts", name])).asset_materialization.metadata["caption"].value
     assert caption("headline_by_year") == "2022 (2 of 4 quarters): 9 active users from 6 countries, 13 runs, 50 training hours."
-    assert caption("gpu_models") == "A100 share of training hours: 2021 (1 of 4 quarters) 7% -> 2022 (2 of 4 quarters) 70%."
+    assert caption("gpu_models") == ("A100 has the largest share of training hours: 2021 (1 of 4 quarters) 7% "
+                                     "-> 2022 (2 of 4 quarters) 70%.")
     assert caption("corporate_users_by_industry") == "High tech: 67% of corporate users in 2022 (2 of 4 quarters)."
     # Known countries in 2022: US 2, CN, KR, JP, IN, DE 1 each: Asia 4 of 7.
     assert caption("active_users_by_region").startswith("Share of active users in Asia: 2022 (2 of 4 quarters) 57%")

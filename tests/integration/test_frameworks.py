@@ -171,7 +171,8 @@ def test_charts_are_drawn_with_captions_from_the_data(world):
         assert (charts / f"{name}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", name
     assert captions["pytorch_vs_tensorflow"].startswith(f"PyTorch share of runs: 2022 (2 of 4 quarters) {round(74 / 77 * 100)}%")
     assert captions["fastest_growing_libraries"].startswith(
-        "2022 Q4 vs the previous quarter, growth in active users: fastest Hugging Face Transformers 1.6x")
+        "2022 Q4 vs the previous quarter, growth in active users of the only ranked library: "
+        "fastest Hugging Face Transformers 1.6x")
     assert captions["keras_vs_lightning"].startswith("2022 (2 of 4 quarters): active users Keras 1 vs Lightning 2")
     spec = json.loads((charts / "fastest_growing_libraries.vl.json").read_text())
     values = [v for dataset in spec["datasets"].values() for v in dataset if "library" in v]

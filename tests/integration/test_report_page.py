@@ -1,8 +1,11 @@
-"""A hand-built quarter through every asset to the report page, then the page read back.
+"""A hand-built half year through every asset to the report pages, then the pages read back and
+opened in headless Chromium (Debian's, never a download).
 
-One materialization for the module (2022 Q4 of tests/landing_builder.tiny_world): the page must
-be one self-contained file holding every chart of ALL_CHARTS (title, caption, spec, picture) and
-the headline of marts.headline_by_year.
+One materialization for the module: 2022 Q3..Q4 of tests/landing_builder.tiny_world as one run,
+plus a corporate user whose profile's industry is a script. The run writes the 2022 page, the
+views of 2022 Q3 and Q4, and the index; each page must be one self-contained file assembled from
+the chart assets' files, fit 1280 and 820 px windows, draw every chart, keep every link, and never
+run the profile's script.
 """
 
 from __future__ import annotations
@@ -12,58 +15,49 @@ import html as html_lib
 import json
 import re
 from pathlib import Path
+from urllib.parse import urlparse
 
 import dagster as dg
 import duckdb
+import pandas as pd
 import pytest
 
-from assets.charts.assets import ALL_CHARTS
+from assets.charts.registry import ALL_CHARTS
 from assets.charts.render import vendor_bundle
-from assets.report.assets import HEADLINE_MART, state_of_ml_page
-from assets.report.paths import page_path, snapshot_path
+from assets.report.paths import index_path, page_path, snapshot_path
 from stateofml.cli import main
-from orchestration.definitions import build_definitions
-from stateofml.platform.resources import build_resources
+from stateofml.platform.project import PROJECT_ROOT
 from stateofml.quarters import Quarter
-from tests.landing_builder import tiny_world
+from tests.landing_builder import tiny_world, ts, write_records
 from tests.pipeline import materialize_quarters
 
-Q4 = Quarter(2022, 4)
+Q3, Q4 = Quarter(2022, 3), Quarter(2022, 4)
+# A profile value written to run in a reader's browser: it must stay text everywhere.
+EVIL = "</script><script>document.title='pwned'</script><img src=x onerror=\"document.title='pwned'\">"
+QUARTERLY = [s.name for s in ALL_CHARTS if s.period == "quarter"]
+ARTIFACTS = PROJECT_ROOT / "test-artifacts" / "report"
+WIDTHS = (1280, 820)
 
 
-def warehouse(data: Path, read_only: bool = True) -> duckdb.DuckDBPyConnection:
-    return duckdb.connect(str(data / "warehouse" / "stateofml.duckdb"), read_only=read_only)
-
-
-def stand_in_headline(data: Path) -> None:
-    """Until the demographics helper's marts.headline_by_year is in the project: a table with its
-    contract and tiny_world's 2022 figures (Q4 loaded: u1..u5, US/CN/DE, runs r1..r6, 8 h)."""
-    with warehouse(data, read_only=False) as conn:
-        conn.execute(f"""
-            create table marts.{HEADLINE_MART} (year_start date, year int, quarters_covered int,
-                active_users bigint, countries bigint, runs bigint, training_hours double);
-            insert into marts.{HEADLINE_MART} values ('2022-01-01', 2022, 1, 5, 3, 6, 8.0);
-        """)
+def hostile_profile(landing: Path) -> None:
+    """u6 (France, corporate, industry = a script) runs once in 2022 Q4."""
+    write_records(landing, "users", [dict(user_id="u6", signup_at=ts(2022, 2, 1), country_code="FR",
+                                          profession="corporate", industry=EVIL, updated_at=ts(2022, 2, 1))],
+                  name="hostile.parquet")
+    write_records(landing, "runs", [dict(run_id="r7", user_id="u6", created_at=ts(2022, 12, 5, 9),
+                                         started_at=ts(2022, 12, 5, 9), runtime_seconds=1800.0, state="finished",
+                                         gpu="Tesla T4", gpu_count=1, telemetry_imports=[1])], name="hostile.parquet")
 
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     data = tmp_path_factory.mktemp("report") / "data"
     tiny_world(data / "landing")
-    defs = build_definitions(build_resources(data))
+    hostile_profile(data / "landing")
     with dg.DagsterInstance.ephemeral() as instance:
-        result = materialize_quarters(data, instance, Q4.compact, Q4.compact)
+        result = materialize_quarters(data, instance, Q3.compact, Q4.compact)
         metadata = {ev.asset_key.path[-1]: ev.materialization.metadata
                     for ev in result.get_asset_materialization_events()}
-        headline_mart = dg.AssetKey(["marts", HEADLINE_MART])
-        if not defs.resolve_asset_graph().get(headline_mart).is_materializable:
-            # The page was written without a headline, and says so; then with the stand-in.
-            assert "No headline figures for 2022 yet" in page_path(data / "reports", 2022).read_text()
-            stand_in_headline(data)
-            rerun = dg.materialize([state_of_ml_page], resources=build_resources(data),
-                                   partition_key=Q4.partition_key, instance=instance)
-            assert rerun.success
-            metadata["state_of_ml_page"] = rerun.get_asset_materialization_events()[0].materialization.metadata
     return data, metadata
 
 
@@ -77,57 +71,90 @@ def figures(page: str) -> dict[str, str]:
     return dict(re.findall(r'<figure class="chart" id="[^"]+" data-chart="([^"]+)">(.*?)</figure>', page, re.S))
 
 
-def test_the_page_is_one_self_contained_file(built, page):
+def pages(data: Path) -> list[Path]:
+    """Every published page: the year's, the quarters' views, the index."""
+    report = data / "reports" / "report"
+    return [page_path(data / "reports", 2022), report / "state_of_ml_2022Q3.html",
+            report / "state_of_ml_2022Q4.html", index_path(data / "reports")]
+
+
+def test_the_run_writes_the_year_page_the_quarter_views_and_the_index(built, page):
     data, metadata = built
     reports = data / "reports"
     assert snapshot_path(reports, Q4).read_text(encoding="utf-8") == page
     assert sorted(p.relative_to(reports).as_posix() for p in reports.rglob("*.html") if "charts" not in p.parts) == [
-        "2022Q4/report/state_of_ml_2022.html", "report/state_of_ml_2022.html"]
-    # Nothing is fetched: no src/href to another file or host, no CSS import, only data: pictures.
+        "2022Q3/report/state_of_ml_2022Q3.html", "2022Q4/report/state_of_ml_2022.html",
+        "2022Q4/report/state_of_ml_2022Q4.html", "report/index.html", "report/state_of_ml_2022.html",
+        "report/state_of_ml_2022Q3.html", "report/state_of_ml_2022Q4.html"]
+    assert metadata["state_of_ml_page"]["quarter_views"].value == ["2022 Q3", "2022 Q4"]
+    index = index_path(reports).read_text()
+    assert re.findall(r'<a href="([^"]+)">', index) == [
+        "state_of_ml_2022.html", "state_of_ml_2022Q3.html", "state_of_ml_2022Q4.html"]
+    # A quarter's view holds its quarterly analyses, as of that quarter.
+    q3 = (reports / "report" / "state_of_ml_2022Q3.html").read_text()
+    assert set(figures(q3)) == set(QUARTERLY)
+    assert "<h1>The State of ML, 2022 Q3</h1>" in q3 and "data through 2022 Q3" in q3
+
+
+def test_the_page_is_one_self_contained_file(built, page):
+    data, _ = built
+    reports = data / "reports"
+    # Nothing is fetched: links are anchors, other published pages, or data: URIs (pictures, CSV).
     markup = re.sub(r"(<script\b[^>]*>).*?(</script>)", r"\1\2", page, flags=re.S)  # tags, not contents
     refs = re.findall(r'\b(?:src|href)\s*=\s*["\']?([^"\'\s>]*)', markup, re.I)
-    assert refs and all(r.startswith(("#", "data:image/png;base64,")) for r in refs), refs
+    assert refs and all(r.startswith(("#", "data:image/png;base64,", "data:text/csv;", "../report/")) for r in refs), refs
     assert "<link" not in markup.lower() and "@import" not in markup and "url(" not in markup
     # The Vega JavaScript inline, once: two plain <script>s (it, and the code that embeds the charts).
+    drawn = len(re.findall(r'<div class="chart-box"', page))
+    assert drawn == len(ALL_CHARTS) - 1  # the tiny world has no library growth above the threshold
     assert re.findall(r"<script\b[^>]*>", markup) == [
-        '<script type="application/json" class="vl-spec">'] * len(ALL_CHARTS) + ["<script>", "<script>"]
+        '<script type="application/json" class="vl-spec">'] * drawn + ["<script>", "<script>"]
     bundle = vendor_bundle(reports).read_text(encoding="utf-8")
     assert page.count(bundle[:2000]) == 1 and page.count(bundle[-2000:]) == 1
-    assert metadata["state_of_ml_page"]["seconds"].value < 30
 
 
 def test_every_chart_is_on_the_page_as_its_asset_drew_it(built, page):
     data, metadata = built
     on_page = figures(page)
     assert len(re.findall(r"<figure\b", page)) == len(ALL_CHARTS) and set(on_page) == {s.name for s in ALL_CHARTS}
+    charts = data / "reports" / Q4.compact / "charts"
     for spec in ALL_CHARTS:
         body = on_page[spec.name]
-        assert f"<h3>{html_lib.escape(spec.title)}</h3>" in body
+        assert body.count("<h3>") == 1 and f"<h3>{html_lib.escape(spec.title)}</h3>" in body
         caption = metadata[spec.name]["caption"].value  # what the chart asset computed
-        assert f"<figcaption>{html_lib.escape(caption)}</figcaption>" in body
+        assert html_lib.unescape(re.search(r"<figcaption>(.*?)</figcaption>", body, re.S).group(1)) == caption
+        if not (charts / f"{spec.name}.png").exists():  # nothing to draw: the caption says why
+            assert "chart-box" not in body and spec.name == "fastest_growing_libraries"
+            continue
         embedded = json.loads(re.search(r'class="vl-spec">(.*?)</script>', body, re.S).group(1))
-        drawn = json.loads((data / "reports" / Q4.compact / "charts" / f"{spec.name}.vl.json").read_text())
-        assert embedded == drawn
+        assert embedded == json.loads((charts / f"{spec.name}.vl.json").read_text())
         picture = re.search(r'src="data:image/png;base64,([^"]+)"', body).group(1)
-        assert base64.b64decode(picture)[:8] == b"\x89PNG\r\n\x1a\n"
+        assert base64.b64decode(picture) == (charts / f"{spec.name}.png").read_bytes()
+        csv = re.search(r'href="data:text/csv;charset=utf-8;base64,([^"]+)"', body).group(1)
+        assert base64.b64decode(csv) == (charts / f"{spec.name}.csv").read_bytes()
         for mart in spec.marts:
-            assert f"<code>marts.{mart}</code>" in body
-    # The tiny world's own numbers made it through: 2 US users in 2022 Q4.
-    assert "United States leads 2022 Q4 with 2 active users of 5." in page
+            assert f">marts.{mart}</code>" in body
+        assert "Who is counted: " in body
+    # The tiny world's own numbers made it through: 2 US users of 6 in 2022 Q4.
+    assert "United States leads 2022 Q4 with 2 active users of 6." in page
+    # Simulated? No: hand-written files are what a production export would be.
+    assert "Production landing zone:" in page and "Simulated data" not in page
+    # Few users everywhere here: the shares say so.
+    assert page.count('class="few-users"') >= 5
 
 
 def test_headline_is_the_marts_headline(built, page):
     data, metadata = built
-    with warehouse(data) as conn:
-        row = conn.execute(f"select active_users, countries, runs, training_hours, quarters_covered "
-                           f"from marts.{HEADLINE_MART} where year = 2022").fetchone()
+    with duckdb.connect(str(data / "warehouse" / "stateofml.duckdb"), read_only=True) as conn:
+        row = conn.execute("select active_users, countries, runs, training_hours, quarters_covered "
+                           "from marts.headline_by_year where year = 2022").fetchone()
     shown = {key: float(value) for value, key in re.findall(r'<data value="([^"]+)" data-headline="(\w+)">', page)}
     assert shown == dict(zip(["active_users", "countries", "runs", "training_hours"], map(float, row[:4])))
     assert f">{row[0]:,}<" in page and f">{row[2]:,}<" in page
     assert metadata["state_of_ml_page"]["headline/active_users"].value == row[0]
     assert "2022 (full year) &middot; data through 2022 Q4" in page
-    if row[4] < 4:
-        assert f"Figures from the {row[4]} quarter" in page
+    assert "no earlier period loaded to compare" in page  # 2021 has no activity in this world
+    assert f"Figures from the {row[4]} quarter" in page
 
 
 def test_cli_prints_the_page_and_refuses_a_year_without_one(built, capsys):
@@ -139,29 +166,85 @@ def test_cli_prints_the_page_and_refuses_a_year_without_one(built, capsys):
     assert "2021 report page has not been built yet" in err and "materialize 2021Q1:2021Q4" in err
 
 
+def test_the_hostile_profile_value_is_text_in_every_file(built):
+    data, metadata = built
+    industry_files = list((data / "reports").rglob("corporate_users_by_industry.*"))
+    assert {p.suffix for p in industry_files} >= {".html", ".json", ".csv"}
+    for path in [*pages(data), *(p for p in industry_files if p.suffix == ".html")]:
+        text = path.read_text(encoding="utf-8")
+        assert "<script>document.title" not in text and "<img src=x" not in text, path
+    csv = pd.read_csv(data / "reports" / Q4.compact / "charts" / "corporate_users_by_industry.csv")
+    assert EVIL in set(csv["industry"])  # kept as the value it is, in the data
+    # The Dagster metadata preview is a picture named by the chart's title, never by the data's strings.
+    preview = metadata["corporate_users_by_industry"]["preview"].value
+    assert preview.startswith("![Corporate active users, runs and training hours by industry, per year 100%]"
+                              "(data:image/png;base64,") and "<" not in preview
+
+
+def _check_links(tab, url: str) -> list[str]:
+    """Every link of the open page that does not resolve: a missing anchor or a missing file."""
+    broken = []
+    # The chart library's own menu (export as SVG / PNG) is not the report's: its links are buttons.
+    hrefs = tab.eval_on_selector_all("a[href]", "as => as.filter(a => !a.closest('.vega-actions'))"
+                                                ".map(a => a.getAttribute('href'))")
+    assert hrefs or "index" in url
+    for href in hrefs:
+        if href.startswith("#"):
+            if not tab.locator(f"[id='{href[1:]}']").count():
+                broken.append(href)
+        elif not href.startswith("data:"):
+            target = Path(urlparse(url).path).parent / href.split("#")[0]
+            if not target.resolve().is_file():
+                broken.append(href)
+    return broken
+
+
 @pytest.mark.browser
-def test_charts_draw_offline_in_a_browser(built):
+def test_pages_fit_draw_link_and_run_no_injected_script(built):
     from playwright.sync_api import sync_playwright
 
     data, _ = built
-    url = page_path(data / "reports", 2022).as_uri()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    chart_html = (data / "reports" / Q4.compact / "charts" / "corporate_users_by_industry.html").as_uri()
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium",
                                     args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
         try:
-            tab = browser.new_page()
-            requests, errors = [], []
-            tab.on("request", lambda r: requests.append(r.url))
-            tab.on("pageerror", lambda e: errors.append(str(e)))
-            tab.route(re.compile(r"^https?://"), lambda route: route.abort())
-            tab.goto(url)
-            tab.wait_for_function(f"document.querySelectorAll('figure.chart.live').length === {len(ALL_CHARTS)}",
-                                  timeout=20_000)
-            assert tab.locator("figure.chart.live svg.marks").count() == len(ALL_CHARTS)
-            assert not tab.locator("figure.chart.live img.fallback").first.is_visible()
-            tab.emulate_media(media="print")  # printed: the picture, not the live view
-            assert tab.locator("figure.chart img.fallback").first.is_visible()
-            assert not tab.locator("figure.chart .chart-live").first.is_visible()
+            for url in [*(page.as_uri() for page in pages(data)), chart_html]:
+                for width in WIDTHS:
+                    tab = browser.new_page(viewport={"width": width, "height": 900})
+                    requests, errors, dialogs = [], [], []
+                    tab.on("request", lambda r: requests.append(r.url))
+                    tab.on("pageerror", lambda e: errors.append(str(e)))
+                    tab.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+                    tab.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+                    tab.route(re.compile(r"^https?://"), lambda route: route.abort())
+                    tab.goto(url)
+                    title = tab.title()
+                    boxes = tab.locator(".chart-box").count()
+                    tab.wait_for_function(f"document.querySelectorAll('.chart-box[data-fitted]').length === {boxes}",
+                                          timeout=30_000)
+                    where = f"{Path(urlparse(url).path).name} at {width} px"
+                    assert tab.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), where
+                    # Every chart drawn: an svg (or canvas) inside each chart box, no wider than its box.
+                    assert tab.locator(".chart-box svg.marks, .chart-box canvas").count() == boxes, where
+                    assert tab.evaluate("""() => Array.from(document.querySelectorAll('.chart-box')).every(b =>
+                        b.querySelector('svg').getBoundingClientRect().width <= b.getBoundingClientRect().width + 1)"""), where
+                    assert _check_links(tab, url) == [], where
+                    # The profile's script never ran, nor loaded anything.
+                    assert tab.title() == title != "pwned" and dialogs == [], where
+                    assert errors == [] and all(r.startswith("file://") for r in requests), (where, errors, requests)
+                    if url != chart_html:
+                        assert boxes == Path(urlparse(url).path).read_text().count('<div class="chart-box"'), where
+                        tab.screenshot(path=str(ARTIFACTS / f"{Path(urlparse(url).path).stem}-{width}.png"), full_page=True)
+                    tab.close()
+            # Printed: the picture, not the live view.
+            tab = browser.new_page(viewport={"width": 1280, "height": 900})
+            tab.goto(pages(data)[0].as_uri())
+            tab.wait_for_function("document.querySelectorAll('.chart-box[data-fitted]').length === "
+                                  "document.querySelectorAll('.chart-box').length", timeout=30_000)
+            tab.emulate_media(media="print")
+            assert tab.locator(".chart-box img.fallback").first.is_visible()
+            assert not tab.locator(".chart-box .chart-live").first.is_visible()
         finally:
             browser.close()
-    assert requests == [url] and errors == []

@@ -2,7 +2,7 @@
 
 import json
 
-from assets.charts.assets import ALL_CHARTS
+from assets.charts.registry import ALL_CHARTS
 from assets.charts.exposures import EXPOSURES_FILE, main
 from stateofml.platform.project import dbt_project
 

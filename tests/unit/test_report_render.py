@@ -1,4 +1,5 @@
-"""The report page's layout and rendering, without a warehouse: escaping, order, labels, paths."""
+"""The report pages' layout and rendering, without a warehouse: escaping, order, labels, paths,
+navigation, and a page assembled from the files a chart asset writes."""
 
 from __future__ import annotations
 
@@ -8,10 +9,14 @@ import struct
 import zlib
 from datetime import datetime, timezone
 
+import altair as alt
+import pandas as pd
 import pytest
 
-from assets.report.page import Headline, PageChart, inline_script, layout_sections, period_label, render_page
-from assets.report.paths import page_path, publish, snapshot_path
+from assets.charts.registry import DEMOGRAPHICS, HARDWARE, SECTIONS, ChartSpec
+from assets.charts.render import ChartFiles, drawn_data, inline_script, save_chart
+from assets.report.page import Figure, Headline, Link, Nav, PageChart, layout_sections, period_label, render_page
+from assets.report.paths import link, page_path, publish, publish_quarter, published, snapshot_path
 from stateofml.cli import main
 from stateofml.quarters import Quarter, quarter_range
 
@@ -27,18 +32,19 @@ def png(width: int, height: int) -> bytes:
             + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
 
 
-def chart(name: str, section: str, order: int, title: str | None = None, caption: str = "a caption",
-          spec: dict | None = None) -> PageChart:
+def chart(name: str, section: str, title: str | None = None, caption: str = "a caption", spec: dict | None = None,
+          **kw) -> PageChart:
     return PageChart(name=name, section=section, title=title or f"Title of {name}", caption=caption,
-                     marts=(f"mart_{name}",), order=order,
+                     marts=(f"mart_{name}",), population="everyone",
                      vega_lite=spec or {"mark": "bar", "data": {"values": [{"name": name}]}},
-                     png=png(8, 4), png_scale=2)
+                     png=png(8, 4), png_scale=2, csv="name\nx\n", **kw)
 
 
-def render(charts, as_of=Quarter(2022, 3), headline=None, vega_js="window.vegaEmbed = function () {};"):
-    return render_page(as_of=as_of, charts=charts, headline=headline, headline_mart="headline_by_year",
-                       vega_js=vega_js, generated_at=datetime(2023, 1, 2, 3, 4, tzinfo=timezone.utc),
-                       font="Helvetica, Arial, sans-serif", palette=["#0072B2", "#E69F00"])
+def render(charts, as_of=Quarter(2022, 3), headline=None, vega_js="window.vegaEmbed = function () {};", **kw):
+    return render_page(as_of=as_of, charts=charts, headline=headline, source=["Simulated data."],
+                       nav=kw.pop("nav", Nav()), vega_js=vega_js,
+                       generated_at=datetime(2023, 1, 2, 3, 4, tzinfo=timezone.utc),
+                       font="Helvetica, Arial, sans-serif", palette=["#0072B2", "#E69F00"], few_users=50, **kw)
 
 
 def spec_blocks(html: str) -> dict[str, dict]:
@@ -51,9 +57,11 @@ def spec_blocks(html: str) -> dict[str, dict]:
 
 def test_text_from_data_is_escaped_everywhere():
     spec = {"title": "</script><script>alert(1)</script>", "mark": "point", "note": "a & b <!-- c"}
-    html = render([chart("evil", f"Demographics {EVIL}", 1, title=EVIL, caption=f"US & CN {EVIL}", spec=spec)])
+    html = render([chart("evil", "demographics", title=EVIL, caption=f"US & CN {EVIL}", spec=spec,
+                         finding=f"finding {EVIL}", subtitle=EVIL, few_users=EVIL)],
+                  headline=Headline(EVIL, (Figure("runs", "runs", 3.0, 1.0),), EVIL))
     assert EVIL not in html and "<script>alert" not in html and "<!-- c" not in html
-    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in html  # title, caption, section, alt, TOC
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in html  # title, caption, finding, alt, TOC
     assert "US &amp; CN" in html
     # The spec survives the trip through its <script> element unchanged.
     assert spec_blocks(html) == {"evil": spec}
@@ -61,41 +69,68 @@ def test_text_from_data_is_escaped_everywhere():
     assert len(re.findall(r"<script\b", html)) == 3
 
 
-def test_sections_follow_the_talk_and_charts_their_order():
-    charts = [
-        chart("gpus", "Hardware", 1), chart("clouds", "Clouds", 1), chart("torch_tf", "Frameworks", 2),
-        chart("keras_lightning", "Frameworks", 1), chart("libs", "Libraries", 1),
-        chart("industries", "Demographics", 3), chart("countries", "Demographics", 1),
-        chart("growth", "Headline", 5), chart("tpus", "Future work", 0),
-    ]
-    sections = layout_sections(charts)
-    assert [(s.title, [c.name for c in s.charts]) for s in sections] == [
-        ("Overview", ["growth"]),
-        ("Demographics", ["countries", "industries"]),
-        ("Frameworks", ["keras_lightning", "torch_tf"]),
-        ("Libraries", ["libs"]),
-        ("Hardware", ["gpus"]),
-        ("Future work", ["tpus"]),  # both further analyses, by their first chart's order
-        ("Clouds", ["clouds"]),
-    ]
-    assert sections[5].intro and not sections[6].intro  # a kind's intro once
+def test_chart_files_escape_data_and_carry_what_the_chart_draws(tmp_path):
+    """The per-chart HTML is the same Jinja set-up: a profile value cannot close its script."""
+    evil = "</script><script>alert(1)</script>"
+    df = pd.DataFrame({"industry": [evil, "High tech"], "users": [3, 5]})
+    chart_ = alt.Chart(df, title=evil).mark_bar().encode(y="industry:N", x="users:Q")
+    files = ChartFiles(tmp_path / "2022Q4" / "charts", "industries")
+    save_chart(chart_, files, tmp_path, {"title": evil, "caption": f"{evil} leads"})
+    html = files.html.read_text()
+    assert "<script>alert" not in html and html.lower().count("</script>") == 3  # vendor, spec, embed
+    block = re.search(r'class="vl-spec">(.*?)</script>', html, re.S).group(1)
+    assert json.loads(block) == json.loads(files.spec.read_text())
+    assert pd.read_csv(files.csv).to_dict("list") == {"industry": [evil, "High tech"], "users": [3, 5]}
+    assert json.loads(files.meta.read_text())["drawn"] is True
+    assert '<script src="../../vendor/vega-bundle.js"></script>' in html
+    # No chart (no rows): only the caption is kept, the stale picture is gone.
+    save_chart(None, files, tmp_path, {"title": "t", "caption": "No data up to 2022 Q4."})
+    assert not files.png.exists() and not files.html.exists()
+    assert json.loads(files.meta.read_text())["drawn"] is False
 
+
+def test_drawn_data_is_the_largest_dataset():
+    spec = {"datasets": {"a": [{"x": 1}], "b": [{"y": 1}, {"y": 2}]}}
+    assert drawn_data(spec).to_dict("list") == {"y": [1, 2]}
+
+
+def test_sections_follow_the_declared_order():
+    charts = [chart("gpus", "hardware"), chart("clouds", "further-analyses"), chart("torch_tf", "frameworks"),
+              chart("libs", "libraries"), chart("countries", "demographics"), chart("industries", "demographics"),
+              chart("growth", "overview"), chart("agreement", "method-notes")]
+    sections = layout_sections(charts)
+    assert [(s.key, [c.name for c in s.charts]) for s in sections] == [
+        ("overview", ["growth"]), ("demographics", ["countries", "industries"]), ("frameworks", ["torch_tf"]),
+        ("libraries", ["libs"]), ("hardware", ["gpus"]), ("further-analyses", ["clouds"]),
+        ("method-notes", ["agreement"]),
+    ]
     html = render(charts)
     headings = re.findall(r"<h2>([^<]+)</h2>", html)
-    assert headings == ["Contents", "Overview", "Demographics", "Frameworks", "Libraries", "Hardware",
-                        "Future work", "Clouds", "Method notes", "Data lineage"]
-    figure_order = re.findall(r'data-chart="([^"]+)"', html)
-    assert figure_order == ["growth", "countries", "industries", "keras_lightning", "torch_tf", "libs",
-                            "gpus", "tpus", "clouds"]
-    # The table of contents links every figure, in the page's order.
-    toc = html[html.index('<nav class="toc"'):html.index("</nav>")]
+    assert headings == ["Contents", *[s.title for s in SECTIONS], "Data lineage"]
+    assert headings.count("Method notes") == 1
+    toc = html[html.index('<nav class="toc"'):html.index("</nav>", html.index('<nav class="toc"'))]
+    figure_order = re.findall(r'<figure class="chart" id="[^"]+" data-chart="([^"]+)"', html)
     assert re.findall(r'href="#chart-([^"]+)"', toc) == [n.replace("_", "-") for n in figure_order]
+    # The chart's heading is the page's; its Vega-Lite title is dropped when drawn in the page.
+    assert html.count("<h3>Title of gpus</h3>") == 1
+    with pytest.raises(ValueError, match="SECTIONS does not declare"):
+        layout_sections([chart("x", "Clouds")])
+
+
+def test_every_chart_names_a_declared_section_and_sections_are_unique():
+    from assets.charts.registry import ALL_CHARTS
+
+    assert all(spec.section in SECTIONS for spec in ALL_CHARTS)
+    assert len({s.key for s in SECTIONS}) == len(SECTIONS)
+    # Sections in page order, charts grouped: each section's charts are contiguous.
+    order = [SECTIONS.index(spec.section) for spec in ALL_CHARTS]
+    assert order == sorted(order)
 
 
 def test_an_empty_report_still_has_overview_and_notes():
     html = render([])
     assert re.findall(r"<h2>([^<]+)</h2>", html) == ["Contents", "Overview", "Method notes", "Data lineage"]
-    assert "No headline figures for 2022 yet" in html
+    assert "No headline figures for 2022 (Q1\u2013Q3 so far) yet" in html
 
 
 @pytest.mark.parametrize("as_of, label", [
@@ -109,26 +144,56 @@ def test_period_label(as_of, label):
     assert f'<p class="period">{label} &middot; data through {as_of.label}</p>' in html
 
 
-def test_headline_figures_and_coverage():
-    head = Headline(year=2022, quarters_covered=2, active_users=201234, countries=194, runs=124_999_876,
-                    training_hours=1234.56)
+def test_headline_figures_change_and_coverage():
+    numbers = {"year": 2022, "year_label": "2022 (2 of 4 quarters)", "quarters_covered": 2, "active_users": 201234,
+               "countries": 194, "runs": 124_999_876, "training_hours": 1234.56, "previous_year": 2021,
+               "previous_year_label": "2021", "previous_active_users": 100617, "previous_countries": 194,
+               "previous_runs": 0, "previous_training_hours": 1000.0}
+    head = Headline.from_numbers(numbers, "year")
     html = render([], as_of=Quarter(2022, 3), headline=head)
-    figures = dict(re.findall(r'<data value="([^"]+)" data-headline="(\w+)">', html)[i][::-1] for i in range(4))
-    assert figures == {"active_users": "201234", "countries": "194", "runs": "124999876", "training_hours": "1234.56"}
+    shown = dict((k, v) for v, k in re.findall(r'<data value="([^"]+)" data-headline="(\w+)">', html))
+    assert shown == {"active_users": "201234", "countries": "194", "runs": "124999876", "training_hours": "1234.56"}
     assert ">201,234<" in html and ">124,999,876<" in html and ">1,235<" in html
+    changes = dict(re.findall(r'data-change="(\w+)">([^<]+)<', html))
+    assert changes == {"active_users": "+100% on 2021", "countries": "+0% on 2021", "runs": "new on 2021",
+                       "training_hours": "+23% on 2021"}
     assert "Figures from the 2 quarters of 2022 with data loaded, of 3 so far." in html
-    full = render([], as_of=Quarter(2022, 2), headline=head)
-    assert "Figures from" not in full and "loaded after" not in full
     assert "of 2022 with data loaded, of 4." in render([], as_of=Quarter(2022, 4), headline=head)
     assert "1 quarter loaded after 2022 Q1" in render([], as_of=Quarter(2022, 1), headline=head)
-    with pytest.raises(ValueError):
-        render([], as_of=Quarter(2021, 4), headline=head)
+    alone = Headline.from_numbers({k: v for k, v in numbers.items() if not k.startswith("previous_")}, "year")
+    html = render([], headline=alone)
+    assert "data-change" not in html and "no earlier period loaded to compare" in html
+
+
+def test_findings_are_listed_in_page_order_with_links():
+    html = render([chart("b", "hardware", finding="NVIDIA 90%."), chart("a", "demographics", finding="US leads."),
+                   chart("c", "demographics")])
+    found = re.findall(r'<li>([^<]+) <a href="#(chart-[^"]+)">', html[html.index('id="key-findings"'):])
+    assert found == [("US leads.", "chart-a"), ("NVIDIA 90%.", "chart-b")]
+    assert "Key findings" not in render([chart("c", "demographics")])
+
+
+def test_each_chart_links_its_data_and_names_its_mart_and_population():
+    html = render([chart("a", "hardware", few_users="Few users behind 2020 (12 users).")], as_of=Quarter(2022, 4))
+    body = html[html.index('data-chart="a"'):]
+    href = re.search(r'<a class="download" href="([^"]+)" download="a_2022Q4.csv">', body).group(1)
+    assert href == "data:text/csv;charset=utf-8;base64,bmFtZQp4Cg=="  # "name\nx\n"
+    assert "<code" in body and "marts.mart_a</code>" in body
+    assert "Who is counted: everyone." in body and "Few users behind 2020 (12 users)." in body
+    assert "Simulated data." in html
+
+
+def test_navigation_marks_the_current_page():
+    nav = Nav(years=(Link("2021", link("state_of_ml_2021.html")), Link("2022", link("state_of_ml_2022.html"), True)),
+              quarters=(Link("2022 Q4", link("state_of_ml_2022Q4.html")),), index=link("index.html"))
+    html = render([], nav=nav)
+    assert '<a href="../report/state_of_ml_2022.html" aria-current="page">2022</a>' in html
+    assert '<a href="../report/state_of_ml_2021.html">2021</a>' in html and 'href="../report/index.html"' in html
 
 
 def test_lineage_lists_each_chart_and_its_marts():
-    html = render([chart("a", "Hardware", 1), chart("b", "Demographics", 1)])
+    html = render([chart("a", "hardware"), chart("b", "demographics")])
     lineage = html[html.index('<div class="lineage">'):]
-    assert "<code>marts.headline_by_year</code>" in lineage
     assert lineage.index("marts.mart_b") < lineage.index("marts.mart_a")
     assert "Generated 2023-01-02 03:04 UTC" in html
 
@@ -141,7 +206,7 @@ def test_vendor_script_cannot_close_its_element():
 
 
 def test_picture_width_is_in_css_pixels():
-    c = chart("a", "Hardware", 1)
+    c = chart("a", "hardware")
     assert c.png_width == 4  # 8 pixels at scale 2
     assert 'width="4"' in render([c])
 
@@ -158,15 +223,24 @@ def test_year_page_is_the_latest_snapshot_of_its_year(tmp_path):
     publish(out, Quarter(2021, 2), "2021 Q2")
     assert page_path(out, 2021).read_text() == "2021 Q2" and page_path(out, 2022).read_text() == "Q4 again"
     assert snapshot_path(out, q4) == out / "2022Q4" / "report" / "state_of_ml_2022.html"
+    publish_quarter(out, q3, "Q3 alone")
+    assert (out / "report" / "state_of_ml_2022Q3.html").read_text() == "Q3 alone"
+    assert published(out) == ([2021, 2022], [q3])
     assert not list(out.rglob(".*"))  # no temporary files left behind
 
 
 def test_a_range_writes_one_page_per_year_as_of_its_last_quarter():
-    from assets.report.assets import pages_of_window
+    from assets.charts.views import chart_views, pages_of_window
 
-    assert pages_of_window(quarter_range(Quarter(2020, 3), Quarter(2022, 2))) == [
-        Quarter(2020, 4), Quarter(2021, 4), Quarter(2022, 2)]
+    window = quarter_range(Quarter(2020, 3), Quarter(2022, 2))
+    assert pages_of_window(window) == [Quarter(2020, 4), Quarter(2021, 4), Quarter(2022, 2)]
     assert pages_of_window([Quarter(2022, 3)]) == [Quarter(2022, 3)]
+    yearly = ChartSpec(name="y", section=HARDWARE, title="t", marts=("m",), query="", build=None, caption=None,
+                       population="p")
+    quarterly = ChartSpec(name="q", section=DEMOGRAPHICS, title="t", marts=("m",), query="", build=None,
+                          caption=None, population="p", period="quarter")
+    assert chart_views(yearly, window) == pages_of_window(window)
+    assert chart_views(quarterly, window) == window
 
 
 def test_cli_report_prints_the_page_or_says_how_to_build_it(tmp_path, capsys, monkeypatch):
@@ -190,32 +264,32 @@ def test_cli_report_prints_the_page_or_says_how_to_build_it(tmp_path, capsys, mo
     assert "no State of ML report for 2019" in capsys.readouterr().err
 
 
-def test_a_chart_without_rows_says_so_and_is_not_drawn():
-    import altair as alt
-    import pandas as pd
-
-    from assets.charts.registry import ChartSpec
-    from assets.report.assets import draw
+def test_a_chart_without_rows_says_so_and_is_not_drawn(tmp_path):
+    from assets.charts.assets import draw_view
 
     def build(df):
         assert not df.empty, "build must not see an empty frame"
-        return alt.Chart(df).mark_bar().encode(x="k:N", y="v:Q")
+        return alt.Chart(df, title=alt.Title("K by V", subtitle="per k")).mark_bar().encode(x="k:N", y="v:Q")
 
-    spec = ChartSpec(name="kv", section="Libraries", title="K by V", marts=("kv",), query="select 1",
-                     build=build, caption=lambda df: f"{len(df)} rows & more", order=3)
-    empty = draw(spec, pd.DataFrame({"k": [], "v": []}), Quarter(2020, 4))
+    spec = ChartSpec(name="kv", section=HARDWARE, title="K by V", marts=("kv",), query="select 1",
+                     build=build, caption=lambda df: f"{len(df)} rows & more", population="all k")
+    files = ChartFiles(tmp_path / "2020Q4" / "charts", "kv")
+    draw_view(spec, pd.DataFrame({"k": [], "v": []}), Quarter(2020, 4), files, tmp_path)
+    empty = PageChart.from_files(files)
     assert not empty.drawn and empty.caption == "No data up to 2020 Q4."
-    full = draw(spec, pd.DataFrame({"k": ["a", "b"], "v": [1, 2]}), Quarter(2022, 4))
+    files = ChartFiles(tmp_path / "2022Q4" / "charts", "kv")
+    draw_view(spec, pd.DataFrame({"k": ["a", "b"], "v": [1, 2]}), Quarter(2022, 4), files, tmp_path)
+    full = PageChart.from_files(files)
     assert full.drawn and full.caption == "2 rows & more" and full.png[:8] == b"\x89PNG\r\n\x1a\n"
-    assert full.vega_lite["mark"]["type"] == "bar" and full.png_width > 0
+    assert full.vega_lite["mark"]["type"] == "bar" and full.png_width > 0 and full.subtitle == "per k"
+    assert full.csv.splitlines() == ["k,v", "a,1", "b,2"]
 
-    html = render([empty, chart("other", "Libraries", 1)])
-    figures = dict(re.findall(r'data-chart="([^"]+)">(.*?)</figure>', html, re.S))
-    assert "<figcaption>No data up to 2020 Q4.</figcaption>" in figures["kv"]
-    assert "<img" not in figures["kv"] and "vl-spec" not in figures["kv"]
-    assert "<img" in figures["other"] and list(spec_blocks(html)) == ["other"]
+    html = render([empty])
+    assert "<figcaption>No data up to 2020 Q4.</figcaption>" in html
+    assert "<img" not in html and 'class="vl-spec"' not in html and 'class="download"' not in html
+    assert "<img" in render([full])
 
-    broken = ChartSpec(name="broken", section="Libraries", title="t", marts=("kv",), query="select 1",
-                       build=lambda df: 1 / 0, caption=str)
-    with pytest.raises(RuntimeError, match="chart 'broken' .* could not be drawn"):
-        draw(broken, pd.DataFrame({"k": ["a"]}), Quarter(2022, 4))
+    broken = ChartSpec(name="broken", section=HARDWARE, title="t", marts=("kv",), query="select 1",
+                       build=lambda df: 1 / 0, caption=str, population="p")
+    with pytest.raises(RuntimeError, match="chart 'broken' .* could not be drawn for 2022 Q4"):
+        draw_view(broken, pd.DataFrame({"k": ["a"]}), Quarter(2022, 4), files, tmp_path)
