@@ -65,7 +65,7 @@ def build_chart_asset(spec: ChartSpec) -> dg.AssetsDefinition:
         automation_condition=follows_its_quarter(),
         description=f"{spec.title} ({spec.section.title}). Reads {', '.join('marts.' + m for m in spec.marts)}; "
         "the partition's chart shows every period up to and including it. Writes the Vega-Lite spec, PNG, "
-        "HTML, the drawn data (CSV) and the caption (JSON) under <outputs>/<quarter>/charts/.",
+        "HTML, the drawn data (CSV) and the caption (JSON) under `<outputs>/<quarter>/charts/`.",
     )
     def _chart(context: dg.AssetExecutionContext, warehouse: Warehouse, outputs: ReportOutputs):
         use_theme()

@@ -7,6 +7,8 @@ rules and the seed together, which a dbt unit test with a hand-written seed fixt
 
 from __future__ import annotations
 
+import json
+
 from pathlib import Path
 
 import duckdb
@@ -83,18 +85,18 @@ def compiled_model(tmp_path_factory) -> str:
     from dbt.cli.main import dbtRunner
 
     tmp = tmp_path_factory.mktemp("dbt_gpu")
-    mp = pytest.MonkeyPatch()
-    with mp.context() as m:
-        m.setenv("STATEOFML_WAREHOUSE", str(tmp / "stateofml.duckdb"))
-        m.setenv("STATEOFML_DUCKDB_TEMP_DIR", str(tmp / "tmp"))
-        res = dbtRunner().invoke(
-            [
-                "compile", "--select", "int_gpu_names", "--quiet",
-                "--project-dir", str(PROJECT), "--profiles-dir", str(PROJECT),
-                "--target-path", str(tmp / "target"), "--log-path", str(tmp / "logs"),
-                "--vars", '{"start_date": "2022-10-01", "end_date": "2023-01-01"}',
-            ]
-        )
+    # The warehouse as dbt vars, as the Warehouse resource passes it (dbt_project/profiles.yml).
+    dbt_vars = {"start_date": "2022-10-01", "end_date": "2023-01-01",
+                "stateofml_warehouse": str(tmp / "stateofml.duckdb"),
+                "stateofml_duckdb_temp_directory": str(tmp / "tmp")}
+    res = dbtRunner().invoke(
+        [
+            "compile", "--select", "int_gpu_names", "--quiet",
+            "--project-dir", str(PROJECT), "--profiles-dir", str(PROJECT),
+            "--target-path", str(tmp / "target"), "--log-path", str(tmp / "logs"),
+            "--vars", json.dumps(dbt_vars),
+        ]
+    )
     assert res.success, res.exception
     (node,) = [r.node for r in res.result.results if r.node.resource_type == "model"]
     return node.compiled_code
