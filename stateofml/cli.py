@@ -24,7 +24,7 @@ from pathlib import Path
 
 # Only light imports at the top: `--help` and usage errors must answer at once. Dagster, dbt and
 # DuckDB (seconds to import) are imported by the commands that use them.
-from assets.report.paths import page_path
+from assets.report.paths import index_path, page_path
 from stateofml.platform.paths import PROJECT_ROOT, DataDir
 from stateofml.quarters import FIRST_QUARTER_START, Quarter, parse_quarter_range
 
@@ -201,6 +201,7 @@ def cmd_materialize(args) -> int:
     print(f"analysts:  {data.analysts / COPY_FILE} (query it while the pipeline runs)")
     print(f"charts:    {data.reports / quarters[-1].compact / 'charts'}")
     print(f"report:    {page_path(data.reports, quarters[-1].year)}")
+    print(f"index:     {index_path(data.reports)} (every year and quarter)")
     if not ok:
         print(f"run logs:  `stateofml ui` (DAGSTER_HOME={home}), Runs tab")
     return 0 if ok else 1
