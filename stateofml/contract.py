@@ -246,16 +246,20 @@ def write_parquet(landing: Path | str, entity: str, day: date, table: pa.Table, 
     """Write one immutable landing file atomically (temp file + rename, so readers never see half a file)."""
     schema = ENTITIES[entity].schema
     # Fields beyond the contract's are allowed and kept (the raw tables' `extra`), after its own.
-    extras = [name for name in table.column_names if name not in schema.names]
+    extras = [column for column in table.column_names if column not in schema.names]
     contract_part = table.select(schema.names).cast(schema)
     table = pa.Table.from_arrays(
-        [*contract_part.columns, *(table.column(n) for n in extras)],
-        schema=pa.schema([*schema, *(table.schema.field(n) for n in extras)]),
+        [*contract_part.columns, *(table.column(column) for column in extras)],
+        schema=pa.schema([*schema, *(table.schema.field(column) for column in extras)]),
     )
     folder = partition_dir(landing, entity, day)
     folder.mkdir(parents=True, exist_ok=True)
     final = folder / (name or f"part-{uuid.uuid4().hex[:12]}.parquet")
     tmp = folder / f".{final.name}.tmp"
-    pq.write_table(table, tmp, compression="zstd")
-    os.replace(tmp, final)
+    try:
+        pq.write_table(table, tmp, compression="zstd")
+        os.replace(tmp, final)
+    except BaseException:
+        tmp.unlink(missing_ok=True)  # a failed write (disk full) leaves no half file behind
+        raise
     return final
