@@ -4,6 +4,7 @@ deduplicated)."""
 
 import gzip
 import json
+import os
 import shutil
 from datetime import date, datetime, timezone
 
@@ -288,7 +289,6 @@ def test_a_file_without_read_permission_costs_that_file(conn, landing, tmp_path)
     """The real condition. The tests run as root, whom permissions do not stop, so as root the
     load runs in a forked child that drops to `nobody` (uid 65534) first; as any other user, in
     this process. (A subprocess cannot run as `nobody`: the interpreter lives under /root.)"""
-    import os
     write_jsonl(landing, "runs", DAY, [GOOD], name="good.jsonl")
     locked = write_jsonl(landing, "runs", DAY, [dict(GOOD, run_id="secret")], name="locked.jsonl")
     locked.chmod(0o000)
@@ -304,7 +304,6 @@ def test_a_file_without_read_permission_costs_that_file(conn, landing, tmp_path)
 
 
 def _as_nobody(tmp_path, landing):
-    import os
     parents = {p: p.stat().st_mode for p in tmp_path.parents}
     try:
         for p in parents:  # let `nobody` reach the test's folder (pytest's is private), for this test only
@@ -316,7 +315,6 @@ def _as_nobody(tmp_path, landing):
 
 
 def _load_as_nobody(tmp_path, landing):
-    import os
     tmp_path.chmod(0o777)
     for p in landing.rglob("*"):
         if p.is_dir():
@@ -353,7 +351,6 @@ def _load_as_nobody(tmp_path, landing):
 
 def test_a_fifo_named_like_a_data_file_is_that_files_error_and_never_blocks(conn, landing):
     """A FIFO fails for root too (opening it would wait for a writer for ever): one file-level entry."""
-    import os
     write_jsonl(landing, "runs", DAY, [GOOD])
     os.mkfifo(landing / "runs" / "date=2022-10-06" / "pipe.jsonl")
     stats = load(conn, landing)
@@ -376,7 +373,7 @@ def test_paths_that_are_not_data_files_are_reported_as_unrecognised(conn, landin
         runs / "date=2022-10-06" / "sub": "a folder inside a date= folder",
         runs / "date=2022-10-06" / "sub.parquet": "a folder inside a date= folder",
     }
-    for path, why in strays.items():
+    for path in strays:
         if path.name in ("date=2022-13-45", "notes", "sub", "sub.parquet"):
             path.mkdir()
         else:
