@@ -176,6 +176,7 @@ def _run_parallel(days: list[int], workers: int, seed: int, scale: float, end_da
             if p.poll() is None:
                 p.kill()
                 p.wait()
+            p.stdout.close()
             err.close()
         sel.close()
 
@@ -188,10 +189,21 @@ def _start_worker(env: dict, job: dict):
     import tempfile
 
     err = tempfile.TemporaryFile()
-    p = subprocess.Popen([sys.executable, "-c", _WORKER_CMD], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                         stderr=err, env=env)
-    p.stdin.write(json.dumps(job).encode())
-    p.stdin.close()
+    try:
+        p = subprocess.Popen([sys.executable, "-c", _WORKER_CMD], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             stderr=err, env=env)
+    except BaseException:
+        err.close()
+        raise
+    try:
+        p.stdin.write(json.dumps(job).encode())
+        p.stdin.close()
+    except BaseException:  # the worker died before reading its job: not yet in the caller's list to clean up
+        p.kill()
+        p.wait()
+        p.stdout.close()
+        err.close()
+        raise
     return p, err
 
 
