@@ -61,6 +61,12 @@ class DataDir:
         return self.root / "dropbox" / "wandb"
 
     @property
+    def previews(self) -> Path:
+        """The open quarter's previews, one warehouse per quarter (``<previews>/<yyyyQn>/``), apart
+        from the closed quarters' warehouse (assets/open_quarter.py)."""
+        return self.root / "preview"
+
+    @property
     def dagster_home(self) -> Path:
         """The Dagster instance of `stateofml` commands, unless $DAGSTER_HOME says otherwise."""
         return self.root / "dagster_home"
