@@ -47,7 +47,8 @@ class DataDir:
 
     @property
     def logs(self) -> Path:
-        """dbt's output of CLI runs."""
+        """One log per CLI run (``<job>-<run>.log``): what its steps print, dbt's output among it, and
+        each failure's full trace (the terminal shows a few lines)."""
         return self.root / "logs"
 
     @property
