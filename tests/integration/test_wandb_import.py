@@ -666,8 +666,8 @@ def test_entity_only_run_is_attributed(real_more, tmp_path):
     assert {f.run_id: f.status for f in again.folders}[run_id] == "updated"
     assert latest(landing, "runs", "run_id")[run_id]["user_id"] == "u-acme"
 
-    # --user attributes the whole import, whatever the runs recorded.
-    third = import_runs(tmp / "before_resume", landing, users_file=users, user="u-owner")
+    # --user attributes the whole import, whatever the runs recorded (surrounding blanks dropped).
+    third = import_runs(tmp / "before_resume", landing, users_file=users, user=" u-owner ")
     assert {f.user_source for f in third.folders} == {"--user"}
     assert {r["user_id"] for r in latest(landing, "runs", "run_id").values()} == {"u-owner"}
 

@@ -140,8 +140,10 @@ def import_runs(
 
     ``user``: attribute every run of this import to that user id (``import-runs --user``).
     """
-    if user is not None and not user.strip():
-        raise ValueError("--user needs a user id")
+    if user is not None:
+        user = user.strip()  # as the users file's ids are: " alice" from a shell quote is alice
+        if not user:
+            raise ValueError("--user needs a user id")
     source, landing = Path(source), Path(landing)
     if not source.exists():
         raise FileNotFoundError(f"no such source folder: {source}")
