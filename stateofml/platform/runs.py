@@ -81,9 +81,8 @@ class Holder:
     run_id: str
     job_name: str
     step_key: str
-    status: str
     started: datetime | None
-    where: str  # "pid 123 on host h", or "launched from the UI" when no process is recorded
+    where: str  # "pid 123 on host h", "no process recorded: ...", or "run deleted" (see _where)
 
     def describe(self) -> str:
         since = f", started {self.started:%Y-%m-%d %H:%M:%S} UTC" if self.started else ""
@@ -104,11 +103,11 @@ def pool_holders(instance: dg.DagsterInstance, pool: str, *, other_than: str | N
             continue
         record = instance.get_run_record_by_id(run_id)
         if record is None:
-            holders.append(Holder(run_id, "?", step_key, "DELETED", None, "run deleted"))
+            holders.append(Holder(run_id, "?", step_key, None, "run deleted"))
             continue
         run = record.dagster_run
         started = datetime.fromtimestamp(record.start_time, tz=timezone.utc) if record.start_time else None
-        holders.append(Holder(run.run_id, run.job_name, step_key, run.status.value, started, _where(run.tags)))
+        holders.append(Holder(run.run_id, run.job_name, step_key, started, _where(run.tags)))
     return holders
 
 
