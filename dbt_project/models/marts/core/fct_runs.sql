@@ -11,9 +11,22 @@ with runs as (
         *,
         {{ has_gpu('gpu_name', 'gpu_count', 'has_apple_gpu', 'telemetry_env') }} as has_gpu,
         -- A 2022 client wrote a gpuapple block without a chip name.
-        gpu_name is null and (has_apple_gpu or {{ list_contains('telemetry_env', 4) }}) as is_unnamed_apple
+        gpu_name is null and (has_apple_gpu or {{ list_contains('telemetry_env', 4) }}) as is_unnamed_apple,
+        {{ compute_location('host', 'telemetry_env') }} as compute_location
     from {{ ref('stg_tracking__runs') }}
     where {{ in_report_window('created_at') }}
+),
+
+-- Family and model of a run without a GPU name: one placeholder for both columns.
+unnamed_gpus as (
+    select
+        *,
+        case
+            when is_unnamed_apple then 'Apple silicon (unnamed)'
+            when has_gpu then 'Unnamed GPU'
+            else 'No GPU (CPU only or not probed)'
+        end as unnamed_gpu
+    from runs
 ),
 
 code_with_imports as (
@@ -50,18 +63,8 @@ select
         when runs.is_unnamed_apple then 'Apple'
         else 'Unidentified'
     end as gpu_vendor,
-    case
-        when runs.gpu_name is not null then gpu_names.gpu_family
-        when runs.is_unnamed_apple then 'Apple silicon (unnamed)'
-        when runs.has_gpu then 'Unnamed GPU'
-        else 'No GPU (CPU only or not probed)'
-    end as gpu_family,
-    case
-        when runs.gpu_name is not null then gpu_names.gpu_model
-        when runs.is_unnamed_apple then 'Apple silicon (unnamed)'
-        when runs.has_gpu then 'Unnamed GPU'
-        else 'No GPU (CPU only or not probed)'
-    end as gpu_model,
+    case when runs.gpu_name is not null then gpu_names.gpu_family else runs.unnamed_gpu end as gpu_family,
+    case when runs.gpu_name is not null then gpu_names.gpu_model else runs.unnamed_gpu end as gpu_model,
     case
         when runs.gpu_name is not null then coalesce(gpu_names.gpu_generation, runs.gpu_architecture, 'Unknown')
         when runs.is_unnamed_apple then 'Apple silicon'
@@ -79,8 +82,8 @@ select
     {{ gpu_count_bucket('runs.gpu_count', 'runs.has_gpu') }} as gpu_count_bucket,
     {{ gpu_count_bucket_order(gpu_count_bucket('runs.gpu_count', 'runs.has_gpu')) }} as gpu_count_bucket_order,
     {{ accelerator_type('runs.tpu', 'runs.ipu_count', 'runs.has_gpu') }} as accelerator,
-    {{ compute_location('runs.host', 'runs.telemetry_env') }} as compute_location,
-    {{ compute_location('runs.host', 'runs.telemetry_env') }} in ('AWS', 'Google Cloud', 'Azure', 'Colab', 'Kaggle') as is_cloud,
+    runs.compute_location,
+    runs.compute_location in ('AWS', 'Google Cloud', 'Azure', 'Colab', 'Kaggle') as is_cloud,
     -- Sorted, distinct per run after normalizing (a type logged under several keys counts once); none = scalars only.
     case when {{ list_length('runs.media_types') }} = 0 then {{ list_of(["'none'"]) }}
          else {{ list_sort(list_distinct(list_transform('runs.media_types', 'm', 'lower(trim(m))'))) }} end as media_types,
@@ -91,7 +94,7 @@ select
     code_with_imports.code_hash is not null as has_code_imports,
     -- staging turns a missing list into []: an empty list is no telemetry signal.
     {{ list_length('runs.telemetry_imports') }} > 0 as has_telemetry_imports
-from runs
+from unnamed_gpus as runs
 left join {{ ref('int_user_profiles') }} as profiles on runs.user_id = profiles.user_id
 left join {{ ref('int_gpu_names') }} as gpu_names on runs.gpu_name = gpu_names.gpu_name
 left join code_with_imports on runs.code_hash = code_with_imports.code_hash
