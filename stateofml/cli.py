@@ -713,7 +713,8 @@ def build_parser() -> argparse.ArgumentParser:
                        epilog="examples:\n  stateofml import-runs ~/project/wandb\n"
                        "  stateofml import-runs /mnt/runs --users-file users.csv   # username/email -> country, profession\n"
                        "  stateofml import-runs ~/alice/wandb --user alice          # all of it is alice's\n"
-                       "then: stateofml materialize <the quarters it prints>\n"
+                       "  stateofml import-runs /scratch/wandb --crashed-after 2    # silent 2 h without an exit record: crashed\n"
+                       "then: the next command it prints (materialize <closed quarters>, or preview-open-quarter)\n"
                        "exit code: 0 every folder read, 1 some folders failed (listed), 2 usage error",
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("path", help="folder holding wandb run folders (searched at any depth)")
@@ -731,9 +732,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("preview-open-quarter", help="the quarter in progress, to date, in its own warehouse",
                        description=_wrap("Build the open quarter from the landing zone (ingestion, import detection, "
-                       "every dbt model) into <data-dir>/preview/<quarter>/stateofml.duckdb, replaced each time. "
-                       "Labelled 'to date' (table preview_info); never mixed into the closed quarters' warehouse, "
-                       "report pages or analysts' copy."))
+                       "every dbt model) into <data-dir>/preview/<quarter>/stateofml.duckdb, replaced each time, and "
+                       "draw its quarterly analyses and one offline page under <data-dir>/preview/<quarter>/report/ "
+                       "(its path printed last). Labelled 'to date' (table preview_info, the page's title, headline "
+                       "and every chart); never mixed into the closed quarters' warehouse, report pages or analysts' copy."))
     p.set_defaults(func=cmd_preview_open_quarter)
 
     p = sub.add_parser("ui", help="start the Dagster UI (dagster dev) on this machine",
