@@ -89,7 +89,7 @@ def draw_preview_chart(spec: ChartSpec, df: pd.DataFrame, preview: Preview, file
     if chart is not None:
         chart, meta["subtitle"] = with_label(chart, preview.label)
     save_chart(chart, files, outputs, meta)
-    return meta | {"drawn": chart is not None, "reason": reason}
+    return meta | {"drawn": chart is not None}
 
 
 def preview_notice(preview: Preview, left_out: int) -> str:
