@@ -6,7 +6,8 @@ the open quarter from the same landing zone into its own warehouse,
 ``<data>/preview/<yyyyQn>/stateofml.duckdb``, replaced whole each time: the same ingestion, import
 detection and dbt models (window = the open quarter), labelled "to date" by its place and by the
 ``preview_info`` table it holds (quarter, as-of time, days covered). Nothing of it reaches the
-pipeline's warehouse, the report pages or the analysts' copy.
+pipeline's warehouse, the report pages or the analysts' copy. Its charts and page, beside it in the
+same folder: ``assets/report/preview.py``.
 """
 
 from __future__ import annotations

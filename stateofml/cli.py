@@ -19,7 +19,7 @@ import time
 import uuid
 import webbrowser
 from collections.abc import Callable, Iterator, Sequence
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 # Only light imports at the top: `--help` and usage errors must answer at once. Dagster, dbt and
@@ -488,6 +488,7 @@ def cmd_docs(args) -> int:
 
 def cmd_import_runs(args) -> int:
     from assets.sources.wandb_runs import import_runs
+    from assets.sources.wandb_runs.importer import CRASHED_AFTER
     from stateofml.watch import affected_by_files
 
     source = Path(args.path).expanduser()
@@ -497,8 +498,9 @@ def cmd_import_runs(args) -> int:
     if users is not None and not users.is_file():
         raise CliError(f"no such users file: {users}")
     landing = _writable_dir(Path(args.landing).resolve(), "--landing") if args.landing else _data_dir(args, writable=True).landing
+    crashed_after = CRASHED_AFTER if args.crashed_after is None else timedelta(hours=args.crashed_after)
     try:
-        report = import_runs(source, landing, users, user=args.user)
+        report = import_runs(source, landing, users, user=args.user, crashed_after=crashed_after)
     except ValueError as exc:  # a corrupt import manifest, an empty --user: refused
         raise CliError(str(exc)) from None
     print(format_import_table(report.rows()))
@@ -542,6 +544,7 @@ def next_commands(touched: list[Quarter], current: Quarter, data_option: str = "
 
 def cmd_preview_open_quarter(args) -> int:
     from assets.open_quarter import preview_open_quarter
+    from assets.report.preview import write_preview_page
 
     from stateofml.platform.project import PROJECT_ROOT, dbt_executable
 
@@ -558,6 +561,11 @@ def cmd_preview_open_quarter(args) -> int:
     print(f"{preview.label}\nwarehouse: {preview.warehouse} (table preview_info; marts where quarter_start = "
           f"'{quarter.partition_key}')\nnot in the report, its charts or the analysts' copy: those show closed "
           f"quarters only; {quarter.compact} closes on {quarter.end.isoformat()}")
+    page = write_preview_page(preview, data / "landing")
+    print(f"charts drawn: {', '.join(page.drawn) or 'none'}")
+    for name, why in page.not_drawn.items():
+        print(f"not drawn: {name}: {why}")
+    print(f"page (to date, not linked from the report): {page.path}")
     return 0
 
 
@@ -582,6 +590,16 @@ def _seconds(text: str) -> float:
     if not 0 <= seconds < float("inf"):
         raise argparse.ArgumentTypeError(f"seconds must be 0 or more, got {text}")
     return seconds
+
+
+def _hours(text: str) -> float:
+    try:
+        hours = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of hours: {text!r}") from None
+    if not 0 < hours < float("inf"):
+        raise argparse.ArgumentTypeError(f"hours must be more than 0, got {text}")
+    return hours
 
 
 def _port(text: str) -> int:
@@ -695,7 +713,8 @@ def build_parser() -> argparse.ArgumentParser:
                        epilog="examples:\n  stateofml import-runs ~/project/wandb\n"
                        "  stateofml import-runs /mnt/runs --users-file users.csv   # username/email -> country, profession\n"
                        "  stateofml import-runs ~/alice/wandb --user alice          # all of it is alice's\n"
-                       "then: stateofml materialize <the quarters it prints>\n"
+                       "  stateofml import-runs /scratch/wandb --crashed-after 2    # silent 2 h without an exit record: crashed\n"
+                       "then: the next command it prints (materialize <closed quarters>, or preview-open-quarter)\n"
                        "exit code: 0 every folder read, 1 some folders failed (listed), 2 usage error",
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("path", help="folder holding wandb run folders (searched at any depth)")
@@ -704,13 +723,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--user", help="attribute every run of this import to this user id (before the users file and "
                    "what the runs recorded)")
     p.add_argument("--landing", help="landing-zone folder (default <data-dir>/landing)")
+    # The default lives in the importer (CRASHED_AFTER), imported only by the command.
+    p.add_argument("--crashed-after", type=_hours, metavar="HOURS",
+                   help="a run with no exit record, silent for longer than this, is crashed with its runtime up to "
+                   "its last sign of life; until then it is running (default 24: CRASHED_AFTER in "
+                   "assets/sources/wandb_runs/importer.py)")
     p.set_defaults(func=cmd_import_runs)
 
     p = sub.add_parser("preview-open-quarter", help="the quarter in progress, to date, in its own warehouse",
                        description=_wrap("Build the open quarter from the landing zone (ingestion, import detection, "
-                       "every dbt model) into <data-dir>/preview/<quarter>/stateofml.duckdb, replaced each time. "
-                       "Labelled 'to date' (table preview_info); never mixed into the closed quarters' warehouse, "
-                       "report pages or analysts' copy."))
+                       "every dbt model) into <data-dir>/preview/<quarter>/stateofml.duckdb, replaced each time, and "
+                       "draw its quarterly analyses and one offline page under <data-dir>/preview/<quarter>/report/ "
+                       "(its path printed last). Labelled 'to date' (table preview_info, the page's title, headline "
+                       "and every chart); never mixed into the closed quarters' warehouse, report pages or analysts' copy."))
     p.set_defaults(func=cmd_preview_open_quarter)
 
     p = sub.add_parser("ui", help="start the Dagster UI (dagster dev) on this machine",

@@ -140,7 +140,7 @@ class Nav:
 
     years: tuple[Link, ...] = ()
     quarters: tuple[Link, ...] = ()
-    index: str = "index.html"
+    index: str = "index.html"  # "": no link (the open quarter's preview links to no report page)
 
 
 def layout_sections(charts: Sequence[PageChart]) -> list[PageSection]:
@@ -194,17 +194,25 @@ def render_page(
     palette: Sequence[str],
     few_users: int,
     quarter_view: bool = False,
+    page_title: str | None = None,
+    page_period: str | None = None,
+    page_file: str | None = None,
+    notice: str = "",
 ) -> str:
     """The page of ``as_of``'s year as of the end of ``as_of`` (or, ``quarter_view``, the page of the
-    quarter ``as_of`` with its quarterly analyses): one self-contained HTML string."""
+    quarter ``as_of`` with its quarterly analyses): one self-contained HTML string. ``page_title``,
+    ``page_period`` and ``page_file`` replace the page's own; ``notice`` is said under the title (the
+    open quarter's preview, assets/report/preview.py)."""
     if quarter_view:
         title, period = f"The State of ML, {as_of.label}", f"{as_of.label} (quarterly analyses)"
         file_name, coverage = quarter_page_name(as_of), ""
     else:
         title, period = f"The State of ML {as_of.year}", period_label(as_of)
         file_name, coverage = page_name(as_of.year), coverage_note(as_of, headline)
+    title, period, file_name = page_title or title, page_period or period, page_file or file_name
     return template_environment(TEMPLATES).get_template("page.html.j2").render(
         title=title,
+        notice=notice,
         year=as_of.year,
         as_of=as_of,
         period=period,
