@@ -644,6 +644,10 @@ def cmd_ui(args) -> int:
               flush=True)
     cmd = [str(dagster), "dev", "-w", str(PROJECT_ROOT / "workspace.yaml"), "-h", args.host, "-p", str(args.port)]
     proc = subprocess.Popen(cmd, cwd=PROJECT_ROOT, env=env)
+    local = {"0.0.0.0": "127.0.0.1", "::": "[::1]"}.get(args.host, host)
+    stop = threading.Event()
+    threading.Thread(target=_keep_automation_badge_true, args=(f"http://{local}:{args.port}", stop),
+                     name="automation-badge", daemon=True).start()
     try:
         return proc.wait()
     except KeyboardInterrupt:  # dagster dev got the same Ctrl-C: let it shut its processes down
@@ -652,6 +656,49 @@ def cmd_ui(args) -> int:
         except subprocess.TimeoutExpired:
             proc.terminate()
             return proc.wait()
+    finally:
+        stop.set()
+
+
+_BADGE_STATE = """{ instance { autoMaterializePaused useAutoMaterializeSensors }
+  repositoriesOrError { ... on RepositoryConnection { nodes { sensors { name sensorState { status } } } } } }"""
+_SET_PAUSED = "mutation($paused: Boolean!) { setAutoMaterializePaused(paused: $paused) }"
+
+
+def _graphql(base_url: str, query: str, variables: dict | None = None) -> dict:
+    import json
+    import urllib.request
+
+    request = urllib.request.Request(f"{base_url}/graphql", headers={"Content-Type": "application/json"},
+                                     data=json.dumps({"query": query, "variables": variables or {}}).encode())
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read())["data"]
+
+
+def _keep_automation_badge_true(base_url: str, stop: threading.Event, every_s: float = 5.0) -> None:
+    """Make the UI's "Auto-materialize on/off" badge say whether our automation sensor runs.
+
+    The badge (job and asset pages) shows the instance's switch of the pre-sensor auto-materialize
+    daemon, which a new instance starts "paused" and no dagster.yaml setting sets. With automation
+    sensors (`auto_materialize: use_sensors`, Dagster's default) that switch gates nothing and the UI
+    hides it, so the badge said "off" while `state_of_ml_automation` evaluated every condition. The
+    webserver's GraphQL API (the UI's own toggle) sets the switch to the sensor's state, checked every
+    few seconds so that stopping or starting the sensor in the Automation tab shows on the badge too.
+    """
+    from orchestration.automation import automation_sensor  # dagster: seconds to import, off the main thread
+
+    while not stop.wait(every_s):
+        try:
+            state = _graphql(base_url, _BADGE_STATE)
+            status = next((s["sensorState"]["status"] for repo in state["repositoriesOrError"].get("nodes") or []
+                           for s in repo["sensors"] if s["name"] == automation_sensor.name), None)
+            if status is None or not state["instance"]["useAutoMaterializeSensors"]:
+                continue  # the code location is (re)loading; or the switch is the real one: leave it
+            paused = status != "RUNNING"
+            if state["instance"]["autoMaterializePaused"] != paused:
+                _graphql(base_url, _SET_PAUSED, {"paused": paused})
+        except (OSError, ValueError, KeyError, TypeError):
+            continue  # the webserver is not up yet, or going down
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,8 +1,11 @@
 """The operator's journey in the Dagster UI, in headless Chromium (Debian's, never a download).
 
-A tiny world with its reference data loaded; `dagster dev` on loopback; then: the lineage shows
-every group, a quarter is materialized from the UI, the run succeeds, and the chart, the mart's
-row count and columns, and the analysts' copy are there. Screenshots go to test-artifacts/browser/.
+A tiny world with its reference data loaded; `stateofml ui` on loopback (one start for the module);
+then: the lineage shows every group; the job page's "Auto-materialize" badge says whether the
+automation sensor runs; the report page's description keeps its `<placeholders>`; "Materialize all"
+on the quarterly job asks nothing about the optional run-folder import; a quarter is materialized
+from the UI, the run succeeds, and the chart, the mart's row count and columns, and the analysts'
+copy are there. Screenshots go to test-artifacts/browser/.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import duckdb
 import pytest
 
 from assets.analysts.publish import published_relations
+from orchestration.automation import automation_sensor
 from orchestration.definitions import build_definitions, defs
 from stateofml.platform.project import PROJECT_ROOT, dbt_project
 from stateofml.platform.resources import build_resources
@@ -78,6 +82,14 @@ class Server:
         return any(b["status"] in ("REQUESTED", "CANCELING", "FAILING")
                    for b in data["partitionBackfillsOrError"]["results"])
 
+    def automation_sensor(self) -> dict:
+        """The automation sensor with its repository, location and state id and status."""
+        data = self.graphql("{ repositoriesOrError { ... on RepositoryConnection { nodes { name location { name } "
+                            "sensors { name sensorState { id status } } } } } }")
+        return next({"repository": repo["name"], "location": repo["location"]["name"], **sensor}
+                    for repo in data["repositoriesOrError"]["nodes"] for sensor in repo["sensors"]
+                    if sensor["name"] == automation_sensor.name)
+
     def runs(self) -> list[dict]:
         data = self.graphql("{ runsOrError { ... on Runs { results { runId status jobName tags { key value } } } } }")
         return data["runsOrError"]["results"]
@@ -102,11 +114,12 @@ def server(tmp_path_factory):
     env = {**os.environ, "DAGSTER_HOME": str(home), "STATEOFML_DATA_DIR": str(data),
            "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
     with open(log, "w") as out:
+        # The operator's command (it runs `dagster dev` and keeps the automation badge true).
         # env --default-signal: a CI runner may start us with INT/TERM ignored; dagster dev must
         # still stop on them. Its own session, so the whole tree stops with one killpg.
         proc = subprocess.Popen(
-            ["env", "--default-signal=INT,TERM", str(bin_dir / "dagster"), "dev", "-w", "workspace.yaml",
-             "-h", "127.0.0.1", "-p", str(port)],
+            ["env", "--default-signal=INT,TERM", sys.executable, "-m", "stateofml.cli", "--data-dir", str(data),
+             "ui", "--port", str(port)],
             cwd=PROJECT_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
         )
     srv = Server(f"http://127.0.0.1:{port}", proc, log)
@@ -185,6 +198,82 @@ def test_lineage_shows_every_group(server, page):
             expect(names.nth(1)).to_be_visible()
     finally:
         shot(page, "1_lineage_groups")
+
+
+def test_the_job_page_badge_says_whether_the_automation_sensor_runs(server, page):
+    from playwright.sync_api import expect
+
+    srv, _ = server
+    sensor = srv.automation_sensor()
+    assert sensor["sensorState"]["status"] == "RUNNING"  # on by default (orchestration/automation.py)
+    job_page = f"{srv.base}/locations/stateofml/jobs/{JOB}"
+    try:
+        page.goto(job_page)
+        expect(page.get_by_text("Auto-materialize on", exact=True)).to_be_visible()
+        expect(page.get_by_text("Auto-materialize off", exact=True)).to_have_count(0)
+        shot(page, "2_badge_on")
+        # Stopped in the Automation tab (here through the same GraphQL call): the badge follows.
+        stopped = srv.graphql("mutation($id: String) { stopSensor(id: $id) { __typename } }",
+                              {"id": sensor["sensorState"]["id"]})
+        assert stopped["stopSensor"]["__typename"] == "StopSensorMutationResult", stopped
+        badge_reads(page, job_page, "Auto-materialize off")
+        selector = {"repositoryLocationName": sensor["location"], "repositoryName": sensor["repository"],
+                    "sensorName": sensor["name"]}
+        started = srv.graphql("mutation($s: SensorSelector!) { startSensor(sensorSelector: $s) { __typename } }",
+                              {"s": selector})
+        assert started["startSensor"]["__typename"] == "Sensor", started
+        badge_reads(page, job_page, "Auto-materialize on")
+    except BaseException:
+        shot(page, "2_badge_failure")
+        raise
+
+
+def badge_reads(page, url: str, text: str, within_s: float = 90) -> None:
+    """Reload ``url`` until its badge reads ``text`` (the UI reads the state once per page load)."""
+    from playwright.sync_api import expect
+
+    deadline = time.monotonic() + within_s
+    while True:
+        page.goto(url)
+        badge = page.get_by_text(re.compile(r"^Auto-materialize (on|off)$"))
+        expect(badge).to_be_visible()
+        if badge.inner_text() == text:
+            return
+        assert time.monotonic() < deadline, f"the badge still reads {badge.inner_text()!r}, not {text!r}"
+        time.sleep(3)
+
+
+def test_the_report_page_description_keeps_its_placeholders(server, page):
+    from playwright.sync_api import expect
+
+    srv, _ = server
+    page.goto(f"{srv.base}/assets/report/state_of_ml_page")
+    try:
+        expect(page.get_by_text("<outputs>/<quarter>/report/state_of_ml_<year>.html", exact=True)).to_be_visible()
+        expect(page.get_by_text("state_of_ml_<quarter>.html", exact=True)).to_be_visible()
+        assert "//report/state_of_ml_.html" not in page.locator("body").inner_text()
+    finally:
+        shot(page, "2_report_description")
+
+
+def test_materialize_all_on_the_quarterly_job_asks_nothing_about_the_optional_import(server, page):
+    from playwright.sync_api import expect
+
+    srv, _ = server
+    page.goto(f"{srv.base}/locations/stateofml/jobs/{JOB}")
+    page.get_by_role("button", name="Materialize all").click()
+    partitions = page.get_by_role("dialog").get_by_role("textbox").first
+    # The UI asks "Are you sure?" (an alert dialog, before the launch dialog) when an upstream asset
+    # outside the job was never materialized; the profiles and lookup tables are loaded here, so only
+    # an optional source (the run-folder import, landing/wandb_run_folders) could make it ask.
+    sure = page.get_by_text("Are you sure?", exact=True)
+    try:
+        expect(partitions.or_(sure)).to_be_visible()
+        assert not sure.is_visible(), page.get_by_role("alertdialog").inner_text()
+    finally:
+        shot(page, "2_materialize_all")
+    page.get_by_role("dialog").get_by_role("button", name="Cancel", exact=True).click()
+    expect(partitions).to_be_hidden()
 
 
 def test_materialize_a_quarter_from_the_ui_then_see_chart_mart_and_analysts_copy(server, page):

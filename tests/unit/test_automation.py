@@ -1,11 +1,11 @@
 """The automation conditions (stateofml/platform/automation.py), evaluated the way the automation
 sensor evaluates them (dagster's ``evaluate_automation_conditions``, one call per tick, cursor carried)
-against an instance holding the runs and the backfill an operator makes, on a small graph with the
-platform's keys, groups, partitions, conditions and job tags: raw -> staging -> mart -> chart."""
+against an instance holding the runs and the backfill an operator makes (launched through Dagster's
+GraphQL API, as the UI launches it), on a small graph with the platform's keys, groups, partitions,
+conditions and job tags: raw -> staging -> mart -> chart."""
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime
 
 import dagster as dg
@@ -106,6 +106,53 @@ def run_job(instance, name: str, tags: dict | None = None, **kwargs) -> dg.Execu
 
 
 @pytest.fixture
+def instance():
+    # On disk, not ephemeral: the backfill test's code server (a process of its own) must reach it.
+    with dg.instance_for_test() as inst:
+        yield inst
+
+
+class Backfills:
+    """Backfills launched and canceled as the UI does: through Dagster's GraphQL API, against a
+    code server holding this module's DEFS (no daemon runs here, so a backfill launches no run)."""
+
+    LAUNCH = """mutation($p: LaunchBackfillParams!) { launchPartitionBackfill(backfillParams: $p) {
+        __typename ... on LaunchBackfillSuccess { backfillId } ... on PythonError { message } } }"""
+    CANCEL = """mutation($id: String!) { cancelPartitionBackfill(backfillId: $id) {
+        __typename ... on PythonError { message } } }"""
+    STATUS = "query($id: String!) { partitionBackfillOrError(backfillId: $id) { ... on PartitionBackfill { status } } }"
+
+    def __init__(self, context):
+        self.context = context
+
+    def _call(self, query: str, variables: dict) -> dict:
+        from dagster_graphql.test.utils import execute_dagster_graphql
+
+        return execute_dagster_graphql(self.context, query, variables).data
+
+    def launch(self, partitions: list[str], keys: list[dg.AssetKey]) -> str:
+        params = {"partitionNames": partitions, "assetSelection": [{"path": k.path} for k in keys]}
+        result = self._call(self.LAUNCH, {"p": params})["launchPartitionBackfill"]
+        assert result["__typename"] == "LaunchBackfillSuccess", result
+        return result["backfillId"]
+
+    def cancel(self, backfill_id: str) -> None:
+        result = self._call(self.CANCEL, {"id": backfill_id})["cancelPartitionBackfill"]
+        assert result["__typename"] == "CancelBackfillSuccess", result
+
+    def status(self, backfill_id: str) -> str:
+        return self._call(self.STATUS, {"id": backfill_id})["partitionBackfillOrError"]["status"]
+
+
+@pytest.fixture
+def backfills(instance):
+    from dagster_graphql.test.utils import define_out_of_process_context
+
+    with define_out_of_process_context(__file__, "DEFS", instance) as context:
+        yield Backfills(context)
+
+
+@pytest.fixture
 def ticks(instance):
     t = Ticks(instance)
     assert t("first tick") == {}
@@ -118,26 +165,25 @@ def ticks(instance):
         FAIL_CHART["on"] = False
 
 
-def test_a_backfill_in_progress_and_after_it_finished_launches_nothing(instance, ticks):
-    from dagster._core.execution.backfill import BulkActionStatus, PartitionBackfill  # no public constructor
-
+def test_a_backfill_in_progress_and_after_it_ended_launches_nothing(instance, backfills, ticks):
     assert ticks("after the profiles") == {}  # 2022 Q4 was never built: nothing to refresh
-    backfill = PartitionBackfill.from_asset_partitions(
-        backfill_id="twoquarters", asset_graph=DEFS.resolve_asset_graph(), partition_names=[Q3, Q4],
-        asset_selection=[RAW, STG_USERS, MART, CHART], backfill_timestamp=time.time(), tags={},
-        dynamic_partitions_store=instance, all_partitions=False, title=None, description=None, run_config=None,
-    )
-    instance.add_backfill(backfill)
+    backfill = backfills.launch([Q3, Q4], [RAW, STG_USERS, MART, CHART])
+    assert backfills.status(backfill) == "REQUESTED"
+    in_backfill = {**range_tags(Q3, Q4), "dagster/backfill": backfill}
     # The backfill's first run loads the raw quarters only; its models and charts are still to come.
-    assert dg.materialize([raw_runs], instance=instance, tags={**range_tags(Q3, Q4), "dagster/backfill": "twoquarters"},
-                          ).success
+    assert dg.materialize([raw_runs], instance=instance, tags=in_backfill).success
     assert ticks("backfill: raw built") == {}
     assert dg.materialize([raw_runs, stg_users, mart, chart], selection=[STG_USERS, MART, CHART], instance=instance,
-                          tags={**range_tags(Q3, Q4), "dagster/backfill": "twoquarters"}).success
+                          tags=in_backfill).success
     assert ticks("backfill: models and charts built") == {}
-    instance.update_backfill(backfill.with_status(BulkActionStatus.COMPLETED_SUCCESS))
+    # Ended (no daemon here to complete it): the automation no longer sees it in progress.
+    backfills.cancel(backfill)
+    assert backfills.status(backfill) == "CANCELING"
     for n in range(3):
         assert ticks(f"after the backfill ({n})") == {}
+    # Not silent for another reason: a raw quarter reloaded alone afterwards is followed.
+    assert dg.materialize([raw_runs], instance=instance, partition_key=Q3).success
+    assert ticks("raw 2022 Q3 reloaded") == {MART: {Q3}, CHART: {Q3}}
 
 
 def test_a_quarter_run_of_the_job_leaves_nothing_to_follow_even_when_a_step_failed(instance, ticks):

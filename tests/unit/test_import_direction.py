@@ -134,3 +134,28 @@ def test_right_way_imports_pass():
     fake = ROOT / "assets" / "report" / "assets.py"
     source = "from stateofml.platform.resources import Warehouse\nfrom .page import render_page\nfrom assets.charts.theme import FONT\n"
     assert violations([fake], {fake: source.encode()}) == []
+
+
+def private_dagster_imports(files: list[Path], sources: dict[Path, bytes] | None = None) -> list[str]:
+    """Imports of a private module of dagster or of an integration (``dagster._core``, ``dagster_dbt._...``)."""
+    found = []
+    for path in files:
+        for line, target in imported_modules(path, module_name(path), (sources or {}).get(path) or path.read_bytes()):
+            top, _, rest = target.partition(".")
+            if (top == "dagster" or top.startswith("dagster_")) and any(p.startswith("_") for p in rest.split(".") if p):
+                found.append(f"{path.relative_to(ROOT)}:{line}: {target}")
+    return found
+
+
+def test_no_private_dagster_module_is_imported_anywhere():
+    """House rule: public Dagster APIs only, tests and benchmarks included (private modules change without notice)."""
+    corpus = ROOT / "tests" / "unit" / "code_imports" / "corpus"  # hostile training scripts: data, not code
+    files = [p for d in (*PACKAGES, "tests", "bench", "scripts") for p in (ROOT / d).rglob("*.py")
+             if not p.is_relative_to(corpus)]
+    assert len(files) > 100
+    assert private_dagster_imports(files) == []
+    fake = ROOT / "tests" / "unit" / "test_automation.py"
+    lazy = b"def f():\n    from dagster._core.execution.backfill import PartitionBackfill\n"
+    assert private_dagster_imports([fake], {fake: lazy}) == ["tests/unit/test_automation.py:2: dagster._core.execution.backfill"]
+    public = b"import dagster as dg\nfrom dagster_graphql.test.utils import execute_dagster_graphql\nfrom dagster_dbt import dbt_assets\n"
+    assert private_dagster_imports([fake], {fake: public}) == []
