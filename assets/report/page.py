@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from assets.analysts.publish import mart_docs_fragment
 from assets.charts.registry import OVERVIEW, SECTIONS, Section
 from assets.charts.render import PNG_SCALE, ChartFiles, inline_script, template_environment
 from stateofml.quarters import Quarter
@@ -194,9 +195,12 @@ def render_page(
     palette: Sequence[str],
     few_users: int,
     quarter_view: bool = False,
+    docs_site: str | None = None,
 ) -> str:
     """The page of ``as_of``'s year as of the end of ``as_of`` (or, ``quarter_view``, the page of the
-    quarter ``as_of`` with its quarterly analyses): one self-contained HTML string."""
+    quarter ``as_of`` with its quarterly analyses): one self-contained HTML string. ``docs_site``:
+    the relative link to the dbt docs site, whose page of each mart a chart then links (its name
+    alone without it)."""
     if quarter_view:
         title, period = f"The State of ML, {as_of.label}", f"{as_of.label} (quarterly analyses)"
         file_name, coverage = quarter_page_name(as_of), ""
@@ -221,6 +225,7 @@ def render_page(
         accent=palette[0],
         few_users=few_users,
         vega_js=inline_script(vega_js),
+        mart_href=(lambda mart: docs_site + mart_docs_fragment(mart)) if docs_site else None,
     )
 
 
