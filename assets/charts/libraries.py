@@ -106,8 +106,12 @@ def fastest_growing_caption(df: pd.DataFrame) -> str:
     rows = growth_rows(df)
     last = latest(df, "quarter_start")
     if rows.empty:
-        return (f"No library other than the frameworks has {growth_threshold_words(last)}: no growth to rank yet."
-                if not last.empty else "No quarter-over-quarter growth yet.")
+        if last.empty:
+            return "No quarter-over-quarter growth yet."
+        if last["previous_active_users"].isna().all():  # the mart's null: the quarter before is not loaded
+            return (f"{label_of(last, 'quarter_label')}: the quarter before is not loaded, so there is no "
+                    "growth to compare yet.")
+        return f"No library other than the frameworks has {growth_threshold_words(last)}: no growth to rank yet."
     top = ", ".join(f"{r.library} {fmt_ratio(r.user_growth)}" for r in rows.head(min(3, TOP_GROWERS)).itertuples())
     large = rows.nlargest(LARGEST, "active_users")
     big = ", ".join(f"{r.library} {fmt_ratio(r.user_growth)} ({fmt_int(r.active_users)} users)" for r in large.itertuples())
