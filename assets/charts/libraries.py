@@ -181,10 +181,10 @@ def detection_agreement_chart(df: pd.DataFrame) -> alt.Chart:
     long["share"] = long["runs"] / long["runs_with_both_signals"]
     return alt.Chart(long, title=alt.Title(
         f"Method note, {label_of(rows)}: which signal detects each library, among runs with both code and telemetry",
-        subtitle=f"The {len(rows)} libraries detected on most such runs; Both = the saved code imports it and "
-                 "the client's telemetry reports it")).mark_bar().encode(
+        subtitle=f"The {len(rows)} libraries detected on most such runs; shares of the runs where either signal "
+                 "detects the library; Both = the saved code imports it and the client's telemetry reports it")).mark_bar().encode(
         y=alt.Y("library:N", sort=rows["library"].tolist(), title=None),
-        x=alt.X("share:Q", stack="normalize", title="Share of runs where either signal detects the library",
+        x=alt.X("share:Q", stack="normalize", title="Share of the library's runs",  # short: fits a phone
                 axis=alt.Axis(format="%")),
         color=colour("detected by", list(SIGNALS.values()), "Detected by"),
         order=alt.Order("signal_key:N"),
