@@ -50,7 +50,7 @@
   function wrapTitle(title, width) {
     if (!title) return title;
     var t = typeof title === "string" ? {text: title} : Object.assign({}, title);
-    t.text = wrapLines(t.text, Math.max(20, Math.floor(width / 9)));          // ~9 px a character at 16 px
+    t.text = wrapLines(t.text, Math.max(20, Math.floor(width / 10.5)));  // ~10 px a bold character at 16 px
     if (t.subtitle) t.subtitle = wrapLines(t.subtitle, Math.max(24, Math.floor(width / 6.5)));  // at 12 px
     return t;
   }
