@@ -21,6 +21,18 @@ import duckdb
 COPY_FILE = "stateofml.duckdb"
 # The dbt docs site, one page that opens from disk.
 DOCS_SITE = Path("dbt_docs") / "index.html"
+# dbt_project.yml's `name`: the middle of every model's unique_id (model.stateofml.<name>).
+DBT_PROJECT = "stateofml"
+
+
+def docs_fragment(resource_type: str, unique_id: str) -> str:
+    """A node's page within the docs site: its Angular route, after the site's "#!" hash prefix."""
+    return f"#!/{resource_type}/{unique_id}"
+
+
+def mart_docs_fragment(mart: str) -> str:
+    """The page of ``marts.<mart>`` within the docs site."""
+    return docs_fragment("model", f"model.{DBT_PROJECT}.{mart}")
 
 
 @dataclass(frozen=True)

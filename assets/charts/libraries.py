@@ -106,8 +106,12 @@ def fastest_growing_caption(df: pd.DataFrame) -> str:
     rows = growth_rows(df)
     last = latest(df, "quarter_start")
     if rows.empty:
-        return (f"No library other than the frameworks has {growth_threshold_words(last)}: no growth to rank yet."
-                if not last.empty else "No quarter-over-quarter growth yet.")
+        if last.empty:
+            return "No quarter-over-quarter growth yet."
+        if last["previous_active_users"].isna().all():  # the mart's null: the quarter before is not loaded
+            return (f"{label_of(last, 'quarter_label')}: the quarter before is not loaded, so there is no "
+                    "growth to compare yet.")
+        return f"No library other than the frameworks has {growth_threshold_words(last)}: no growth to rank yet."
     top = ", ".join(f"{r.library} {fmt_ratio(r.user_growth)}" for r in rows.head(min(3, TOP_GROWERS)).itertuples())
     large = rows.nlargest(LARGEST, "active_users")
     big = ", ".join(f"{r.library} {fmt_ratio(r.user_growth)} ({fmt_int(r.active_users)} users)" for r in large.itertuples())
@@ -177,10 +181,10 @@ def detection_agreement_chart(df: pd.DataFrame) -> alt.Chart:
     long["share"] = long["runs"] / long["runs_with_both_signals"]
     return alt.Chart(long, title=alt.Title(
         f"Method note, {label_of(rows)}: which signal detects each library, among runs with both code and telemetry",
-        subtitle=f"The {len(rows)} libraries detected on most such runs; Both = the saved code imports it and "
-                 "the client's telemetry reports it")).mark_bar().encode(
+        subtitle=f"The {len(rows)} libraries detected on most such runs; shares of the runs where either signal "
+                 "detects the library; Both = the saved code imports it and the client's telemetry reports it")).mark_bar().encode(
         y=alt.Y("library:N", sort=rows["library"].tolist(), title=None),
-        x=alt.X("share:Q", stack="normalize", title="Share of runs where either signal detects the library",
+        x=alt.X("share:Q", stack="normalize", title="Share of the library's runs",  # short: fits a phone
                 axis=alt.Axis(format="%")),
         color=colour("detected by", list(SIGNALS.values()), "Detected by"),
         order=alt.Order("signal_key:N"),

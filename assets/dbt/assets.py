@@ -20,7 +20,7 @@ from dagster_dbt import (
 from stateofml.platform.automation import QUARTER_CLOSE_FRESHNESS, follows_its_quarter, reload_when_changed
 from stateofml.platform.partitions import dbt_vars_for_window, quarterly_partitions
 from stateofml.platform.project import dbt_project
-from assets.analysts.publish import DOCS_SITE
+from assets.analysts.publish import DOCS_SITE, docs_fragment
 from stateofml.platform.resources import WAREHOUSE_POOL, AnalystsFolder, Warehouse
 
 OWNERS = ["team:analytics-engineering"]
@@ -124,7 +124,7 @@ def table_metadata(conn: duckdb.DuckDBPyConnection, nodes: list[Mapping[str, Any
 
 def docs_url(analysts: AnalystsFolder, node: Mapping[str, Any]) -> dg.UrlMetadataValue:
     """The node's page in the dbt docs site (asset analysts/dbt_docs; `stateofml docs`), as a link."""
-    return dg.MetadataValue.url(f"{(analysts.root / DOCS_SITE).as_uri()}#!/{node['resource_type']}/{node['unique_id']}")
+    return dg.MetadataValue.url((analysts.root / DOCS_SITE).as_uri() + docs_fragment(node["resource_type"], node["unique_id"]))
 
 
 def stream_with_table_metadata(invocation: DbtCliInvocation, connect: Connect, log,

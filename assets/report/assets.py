@@ -11,17 +11,18 @@ from datetime import datetime, timezone
 
 import dagster as dg
 
+from assets.analysts.publish import DOCS_SITE
 from assets.charts.registry import ALL_CHARTS
 from assets.charts.render import vendor_bundle
 from assets.charts.theme import FONT, PALETTE
 from assets.charts.views import FEW_USERS, chart_files, pages_of_window
 from stateofml.platform.automation import REPORT_FRESHNESS, follows_its_quarter
 from stateofml.platform.partitions import context_quarters, quarterly_partitions
-from stateofml.platform.resources import LandingZone, ReportOutputs
+from stateofml.platform.resources import AnalystsFolder, LandingZone, ReportOutputs
 from stateofml.quarters import Quarter
 
 from .page import Headline, Link, Nav, PageChart, render_index, render_page
-from .paths import link, page_name, publish, publish_index, publish_quarter, published, quarter_page_name
+from .paths import docs_site_link, link, page_name, publish, publish_index, publish_quarter, published, quarter_page_name
 from .source import describe_source
 
 # The charts whose key numbers are the headline of a year's page and of a quarter's view.
@@ -76,7 +77,8 @@ def navigation(years: list[int], quarters: list[Quarter], current: str) -> Nav:
         "`<outputs>/report/index.html` (`<quarter>`: `2022Q4`). A range writes one page per year and one view per quarter it touches."
     ),
 )
-def state_of_ml_page(context: dg.AssetExecutionContext, outputs: ReportOutputs, landing: LandingZone):
+def state_of_ml_page(context: dg.AssetExecutionContext, outputs: ReportOutputs, landing: LandingZone,
+                     analysts: AnalystsFolder):
     t0 = time.monotonic()
     root = outputs.root
     quarters = context_quarters(context)
@@ -88,7 +90,7 @@ def state_of_ml_page(context: dg.AssetExecutionContext, outputs: ReportOutputs, 
     years = sorted(set(years) | {q.year for q in year_views})
     listed = sorted(set(listed) | set(quarters))
     common = dict(vega_js=vega_js, generated_at=generated_at, font=FONT, palette=PALETTE, source=source,
-                  few_users=FEW_USERS)
+                  few_users=FEW_USERS, docs_site=docs_site_link(root, analysts.root / DOCS_SITE))
 
     pages = []
     for as_of in year_views:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from assets.analysts.publish import mart_docs_fragment
 from assets.charts.registry import OVERVIEW, SECTIONS, Section
 from assets.charts.render import PNG_SCALE, ChartFiles, inline_script, template_environment
 from stateofml.quarters import Quarter
@@ -198,11 +199,13 @@ def render_page(
     page_period: str | None = None,
     page_file: str | None = None,
     notice: str = "",
+    docs_site: str | None = None,
 ) -> str:
     """The page of ``as_of``'s year as of the end of ``as_of`` (or, ``quarter_view``, the page of the
     quarter ``as_of`` with its quarterly analyses): one self-contained HTML string. ``page_title``,
     ``page_period`` and ``page_file`` replace the page's own; ``notice`` is said under the title (the
-    open quarter's preview, assets/report/preview.py)."""
+    open quarter's preview, assets/report/preview.py). ``docs_site``: the relative link to the dbt
+    docs site, whose page of each mart a chart then links (its name alone without it)."""
     if quarter_view:
         title, period = f"The State of ML, {as_of.label}", f"{as_of.label} (quarterly analyses)"
         file_name, coverage = quarter_page_name(as_of), ""
@@ -229,6 +232,7 @@ def render_page(
         accent=palette[0],
         few_users=few_users,
         vega_js=inline_script(vega_js),
+        mart_href=(lambda mart: docs_site + mart_docs_fragment(mart)) if docs_site else None,
     )
 
 

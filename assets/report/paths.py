@@ -39,6 +39,14 @@ def link(name: str) -> str:
     return f"../report/{name}"
 
 
+def docs_site_link(outputs: Path, docs_site: Path) -> str | None:
+    """The relative link from a published page to the dbt docs site (``stateofml docs``), or None
+    while the site is not built (the page then names the marts as text)."""
+    if not docs_site.is_file():
+        return None
+    return Path(os.path.relpath(docs_site.resolve(), (outputs / "report").resolve())).as_posix()
+
+
 def index_path(outputs: Path) -> Path:
     return outputs / "report" / INDEX_NAME
 

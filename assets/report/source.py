@@ -25,6 +25,12 @@ def run_files_by_writer(landing: Path) -> dict[str, int]:
     return counts
 
 
+def scale_text(scale: float) -> str:
+    """A scale as written to the simulator: "1.0", "0.001" (never "1" nor "1e-03")."""
+    text = format(float(scale), "f").rstrip("0")
+    return text + "0" if text.endswith(".") else text
+
+
 def describe_source(landing: Path) -> list[str]:
     """Sentences for the page: what wrote the runs, at which scale, and how much of it."""
     files = run_files_by_writer(landing)
@@ -33,11 +39,11 @@ def describe_source(landing: Path) -> list[str]:
         sims = _read(landing / SIMULATIONS_FILE).get("simulations", [])
         scales = sorted({s["scale"] for s in sims})
         if scales:
-            scale = " and ".join(f"{s:g}" for s in scales)
+            scale = " and ".join(scale_text(s) for s in scales)
             spans = ", ".join(f"{s['start']} to {s['end']}" for s in sims)
-            lines.append(f"Simulated data: a sample at scale {scale} of the real service (1 = about 200,000 "
-                         f"active users a year), written by the project's simulator for {spans}. Its figures "
-                         "show how the report works, not findings about real users.")
+            lines.append(f"Simulated data: runs simulated at scale {scale} of the real service (1.0 = its full "
+                         f"size, about 200,000 active users a year) by the project's simulator, for {spans}. Its "
+                         "figures show how the report works, not findings about real users.")
         else:
             lines.append("Simulated data (the simulator's run files, without its record of scale): its figures "
                          "show how the report works, not findings about real users.")

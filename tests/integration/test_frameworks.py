@@ -9,9 +9,12 @@ import dagster as dg
 import duckdb
 import pytest
 
+from assets.charts.libraries import ranked_growth
+from assets.charts.registry import ALL_CHARTS
 from assets.code_imports.assets import PARSED_CODE_KEY, parsed_code
 from orchestration.definitions import build_definitions
 from stateofml.platform.resources import build_resources
+from stateofml.quarters import Quarter
 from tests.landing_builder import FRAMEWORK_SOURCES, framework_world
 from tests.pipeline import materialize_quarters
 
@@ -131,15 +134,22 @@ def test_unknown_modules_and_telemetry_numbers_are_kept(world):
     assert rows(data, "select count(*) from marts.fct_run_libraries where library in ('os', 'json')") == [(0,)]
 
 
-def test_growth_ranks_only_libraries_above_the_usage_threshold(world):
+def test_growth_keeps_every_ratio_and_the_chart_ranks_above_its_threshold(world):
     data, *_ = world
     growth = dict((r[0], r[1:]) for r in rows(
-        data, "select library, active_users, previous_active_users, round(user_growth, 4), meets_usage_threshold, "
-              "growth_rank from marts.library_growth_by_quarter where quarter_start = '2022-10-01'"))
-    # Transformers: a1 + 40 growth users vs a1 + 24 (threshold 20 in both quarters); einops 3 vs 1 is noise.
-    assert growth["Hugging Face Transformers"] == (41, 25, round(41 / 25, 4), True, 1)
-    assert growth["einops"] == (3, 1, 3.0, False, None)
-    assert growth["PyTorch"][3:] == (True, None)  # a framework: growth kept, not ranked among libraries
+        data, "select library, active_users, previous_active_users, round(user_growth, 4) "
+              "from marts.library_growth_by_quarter where quarter_start = '2022-10-01'"))
+    # Transformers: a1 + 40 growth users vs a1 + 24; einops 3 vs 1 keeps its ratio in the mart.
+    assert growth["Hugging Face Transformers"] == (41, 25, round(41 / 25, 4))
+    assert growth["einops"] == (3, 1, 3.0)
+    assert growth["PyTorch"][2] is not None  # a framework: growth kept
+    # The chart ranks with its own threshold (the one definition): einops (noise) and PyTorch (a
+    # framework) are not ranked, Transformers is.
+    spec = next(s for s in ALL_CHARTS if s.name == "fastest_growing_libraries")
+    with duckdb.connect(str(data / "warehouse" / "stateofml.duckdb"), read_only=True) as conn:
+        frame = conn.execute(spec.query, {"end": Quarter(2022, 4).end}).df()
+    ranked = ranked_growth(frame)["library"].tolist()
+    assert "Hugging Face Transformers" in ranked and "einops" not in ranked and "PyTorch" not in ranked
     assert rows(data, "select count(*) from marts.library_growth_by_quarter where quarter_start = '2022-07-01' "
                       "and previous_active_users is not null") == [(0,)]  # Q2 not loaded: no ratios
 

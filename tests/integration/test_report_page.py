@@ -4,8 +4,11 @@ opened in headless Chromium (Debian's, never a download).
 One materialization for the module: 2022 Q3..Q4 of tests/landing_builder.tiny_world as one run,
 plus a corporate user whose profile's industry is a script. The run writes the 2022 page, the
 views of 2022 Q3 and Q4, and the index; each page must be one self-contained file assembled from
-the chart assets' files, fit 1280 and 820 px windows, draw every chart, keep every link, and never
-run the profile's script.
+the chart assets' files, fit 1280, 820 and 360 px windows, draw every chart without labels running
+together, keep every link, and never run the profile's script (tests/report_browser.py reads a page).
+`test_existing_report_pages` reads pages built elsewhere the same way (a full-size year):
+
+    STATEOFML_REPORT_DATA_DIR=<data dir> .venv/bin/python -m pytest tests/integration/test_report_page.py -k existing -s
 """
 
 from __future__ import annotations
@@ -30,13 +33,13 @@ from stateofml.platform.project import PROJECT_ROOT
 from stateofml.quarters import Quarter
 from tests.landing_builder import tiny_world, ts, write_records
 from tests.pipeline import materialize_quarters
+from tests.report_browser import WIDTHS, check_page, launch
 
 Q3, Q4 = Quarter(2022, 3), Quarter(2022, 4)
 # A profile value written to run in a reader's browser: it must stay text everywhere.
 EVIL = "</script><script>document.title='pwned'</script><img src=x onerror=\"document.title='pwned'\">"
 QUARTERLY = [s.name for s in ALL_CHARTS if s.period == "quarter"]
 ARTIFACTS = PROJECT_ROOT / "test-artifacts" / "report"
-WIDTHS = (1280, 820)
 
 
 def hostile_profile(landing: Path) -> None:
@@ -199,66 +202,29 @@ def test_the_hostile_profile_value_is_text_in_every_file(built):
                               "(data:image/png;base64,") and "<" not in preview
 
 
-def _check_links(tab, url: str) -> list[str]:
-    """Every link of the open page that does not resolve: a missing anchor or a missing file."""
-    broken = []
-    # The chart library's own menu (export as SVG / PNG) is not the report's: its links are buttons.
-    hrefs = tab.eval_on_selector_all("a[href]", "as => as.filter(a => !a.closest('.vega-actions'))"
-                                                ".map(a => a.getAttribute('href'))")
-    assert hrefs or "index" in url
-    for href in hrefs:
-        if href.startswith("#"):
-            if not tab.locator(f"[id='{href[1:]}']").count():
-                broken.append(href)
-        elif not href.startswith("data:"):
-            target = Path(urlparse(url).path).parent / href.split("#")[0]
-            if not target.resolve().is_file():
-                broken.append(href)
-    return broken
-
-
 @pytest.mark.browser
 def test_pages_fit_draw_link_and_run_no_injected_script(built):
     from playwright.sync_api import sync_playwright
 
     data, _ = built
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     chart_html = (data / "reports" / Q4.compact / "charts" / "corporate_users_by_industry.html").as_uri()
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium",
-                                    args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        browser = launch(p)
         try:
             for url in [*(page.as_uri() for page in pages(data)), chart_html]:
+                is_page = url != chart_html
                 for width in WIDTHS:
-                    tab = browser.new_page(viewport={"width": width, "height": 900})
-                    requests, errors, dialogs = [], [], []
-                    tab.on("request", lambda r: requests.append(r.url))
-                    tab.on("pageerror", lambda e: errors.append(str(e)))
-                    tab.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-                    tab.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-                    tab.route(re.compile(r"^https?://"), lambda route: route.abort())
-                    tab.goto(url)
-                    title = tab.title()
-                    boxes = tab.locator(".chart-box").count()
-                    tab.wait_for_function(f"document.querySelectorAll('.chart-box[data-fitted]').length === {boxes}",
-                                          timeout=30_000)
+                    check = check_page(browser, url, width, screenshots=ARTIFACTS if is_page else None)
                     where = f"{Path(urlparse(url).path).name} at {width} px"
-                    assert tab.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), where
-                    # Every chart drawn: an svg (or canvas) inside each chart box, no wider than its box.
-                    assert tab.locator(".chart-box svg.marks, .chart-box canvas").count() == boxes, where
-                    assert tab.evaluate("""() => Array.from(document.querySelectorAll('.chart-box')).every(b =>
-                        b.querySelector('svg').getBoundingClientRect().width <= b.getBoundingClientRect().width + 1)"""), where
-                    assert _check_links(tab, url) == [], where
-                    # The profile's script never ran, nor loaded anything.
-                    assert tab.title() == title != "pwned" and dialogs == [], where
-                    assert errors == [] and all(r.startswith("file://") for r in requests), (where, errors, requests)
-                    if url != chart_html:
-                        assert boxes == Path(urlparse(url).path).read_text().count('<div class="chart-box"'), where
-                        tab.screenshot(path=str(ARTIFACTS / f"{Path(urlparse(url).path).stem}-{width}.png"), full_page=True)
-                    tab.close()
-            # Printed: the picture, not the live view.
+                    assert check.problems == [], where  # no dialog either: the profile's script never ran
+                    assert all(r.startswith("file://") for r in check.requests), (where, check.requests)
+                    assert check.title and check.title != "pwned", where
+                    if is_page:
+                        assert check.charts == Path(urlparse(url).path).read_text().count('<div class="chart-box"'), where
+                        assert (check.charts > 0) == ("index" not in url), where
             tab = browser.new_page(viewport={"width": 1280, "height": 900})
             tab.goto(pages(data)[0].as_uri())
+            # Printed: the picture, not the live view.
             tab.wait_for_function("document.querySelectorAll('.chart-box[data-fitted]').length === "
                                   "document.querySelectorAll('.chart-box').length", timeout=30_000)
             tab.emulate_media(media="print")
@@ -266,3 +232,41 @@ def test_pages_fit_draw_link_and_run_no_injected_script(built):
             assert not tab.locator(".chart-box .chart-live").first.is_visible()
         finally:
             browser.close()
+
+
+def existing_pages(data: Path) -> list[Path]:
+    """Every published page of a data folder: the years', the quarters' views, the index."""
+    report = data / "reports" / "report"
+    return sorted(report.glob("state_of_ml_*.html")) + [index_path(data / "reports")]
+
+
+@pytest.mark.browser
+def test_existing_report_pages():
+    """The same reading of pages built elsewhere (a full-size year): set STATEOFML_REPORT_DATA_DIR
+    to its data folder. Prints each page's size and load time; screenshots of every page and
+    chart go to test-artifacts/report-existing/<folder name>/."""
+    import os
+
+    from playwright.sync_api import sync_playwright
+
+    folder = os.environ.get("STATEOFML_REPORT_DATA_DIR")
+    if not folder:
+        pytest.skip("set STATEOFML_REPORT_DATA_DIR to a data folder with built report pages")
+    data = Path(folder).resolve()
+    found = [p for p in existing_pages(data) if p.is_file()]
+    assert found, f"no report pages under {data / 'reports' / 'report'}"
+    shots = PROJECT_ROOT / "test-artifacts" / "report-existing" / data.name
+    problems = []
+    with sync_playwright() as p:
+        browser = launch(p)
+        try:
+            for path in found:
+                for width in WIDTHS:
+                    check = check_page(browser, path.as_uri(), width, screenshots=shots, chart_shots=width == WIDTHS[0],
+                                       timeout_ms=180_000)
+                    print(f"{path.name} at {width} px: {path.stat().st_size / 1e6:.2f} MB, {check.charts} charts "
+                          f"drawn in {check.seconds:.1f} s, {len(check.problems)} problem(s)")
+                    problems += [f"{path.name} at {width} px: {problem}" for problem in check.problems]
+        finally:
+            browser.close()
+    assert problems == []

@@ -167,6 +167,10 @@ def test_growth_threshold_scales_with_the_quarter():
     none = small.assign(previous_active_users=[4, 2, 3])
     assert libraries.fastest_growing_caption(none).startswith(
         "No library other than the frameworks has at least 5 active users in both quarters")
+    # The first loaded quarter has no quarter before it (null, not 0): no threshold to blame.
+    first = small.assign(previous_active_users=None, user_growth=None)
+    assert libraries.fastest_growing_caption(first) == (
+        "2022 Q4: the quarter before is not loaded, so there is no growth to compare yet.")
 
 
 def test_frameworks_by_profession_counts_the_frameworks_it_draws():

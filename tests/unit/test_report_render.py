@@ -12,12 +12,17 @@ from datetime import datetime, timezone
 import altair as alt
 import pandas as pd
 import pytest
+import yaml
 
+from assets.analysts.publish import DOCS_SITE, mart_docs_fragment
 from assets.charts.registry import DEMOGRAPHICS, HARDWARE, SECTIONS, ChartSpec
 from assets.charts.render import ChartFiles, drawn_data, inline_script, save_chart
 from assets.report.page import Figure, Headline, Link, Nav, PageChart, layout_sections, period_label, render_page
-from assets.report.paths import link, page_path, publish, publish_quarter, published, snapshot_path
+from assets.report.paths import docs_site_link, link, page_path, publish, publish_quarter, published, snapshot_path
+from assets.report.source import describe_source
 from stateofml.cli import main
+from stateofml.contract import SIMULATIONS_FILE
+from stateofml.platform.project import PROJECT_ROOT
 from stateofml.quarters import Quarter, quarter_range
 
 EVIL = '<script>alert("x")</script>'
@@ -183,6 +188,30 @@ def test_each_chart_links_its_data_and_names_its_mart_and_population():
     assert "Simulated data." in html
 
 
+def test_marts_link_their_dbt_docs_page_when_the_site_exists(tmp_path):
+    outputs, analysts = tmp_path / "reports", tmp_path / "analysts"
+    site = analysts / DOCS_SITE
+    assert docs_site_link(outputs, site) is None  # not built: the marts are named as text
+    text = render([chart("a", "hardware")], as_of=Quarter(2022, 4), docs_site=docs_site_link(outputs, site))
+    assert 'class="mart"' not in text and "dbt_docs" not in text
+    assert text.count(">marts.mart_a</code>") == 2  # beside the chart and in the lineage
+    site.parent.mkdir(parents=True)
+    site.write_text("<html></html>")
+    href = docs_site_link(outputs, site)
+    assert href == "../../analysts/dbt_docs/index.html"
+    # Relative to the published pages' folder: the link resolves from there.
+    assert (outputs / "report" / href).resolve() == site.resolve()
+    text = render([chart("a", "hardware")], as_of=Quarter(2022, 4), docs_site=href)
+    # The dbt docs site's route of a model (AngularJS, hash prefix "!"): #!/model/<unique_id>.
+    links = re.findall(r'<a class="mart" href="([^"]+)"[^>]*><code>marts\.mart_a</code></a>', text)
+    assert links == ["../../analysts/dbt_docs/index.html#!/model/model.stateofml.mart_a"] * 2
+
+
+def test_the_docs_site_names_models_by_the_dbt_projects_name():
+    project = yaml.safe_load((PROJECT_ROOT / "dbt_project" / "dbt_project.yml").read_text())
+    assert mart_docs_fragment("headline_by_year") == f"#!/model/model.{project['name']}.headline_by_year"
+
+
 def test_navigation_marks_the_current_page():
     nav = Nav(years=(Link("2021", link("state_of_ml_2021.html")), Link("2022", link("state_of_ml_2022.html"), True)),
               quarters=(Link("2022 Q4", link("state_of_ml_2022Q4.html")),), index=link("index.html"))
@@ -293,3 +322,15 @@ def test_a_chart_without_rows_says_so_and_is_not_drawn(tmp_path):
                        build=lambda df: 1 / 0, caption=str, population="p")
     with pytest.raises(RuntimeError, match="chart 'broken' .* could not be drawn for 2022 Q4"):
         draw_view(broken, pd.DataFrame({"k": ["a"]}), Quarter(2022, 4), files, tmp_path)
+
+
+@pytest.mark.parametrize("scale, text", [(1.0, "1.0"), (1, "1.0"), (0.001, "0.001"), (0.0001, "0.0001"), (0.25, "0.25")])
+def test_the_data_source_says_the_simulated_scale_as_written(tmp_path, scale, text):
+    landing = tmp_path / "landing"
+    (landing / "runs" / "date=2022-10-01").mkdir(parents=True)
+    (landing / "runs" / "date=2022-10-01" / "sim-000.parquet").write_bytes(b"")
+    (landing / SIMULATIONS_FILE).parent.mkdir(parents=True)
+    (landing / SIMULATIONS_FILE).write_text(json.dumps(
+        {"simulations": [{"start": "2022-01-01", "end": "2022-12-31", "scale": scale, "seed": 42}]}))
+    (line,) = describe_source(landing)
+    assert f"simulated at scale {text} of the real service" in line and "2022-01-01 to 2022-12-31" in line

@@ -14,8 +14,11 @@
     if (width < 480) {                  // a phone: shorter category labels (the tooltip has them whole)
       labels = Math.min(labels, 110);
       s.config.axisY = Object.assign({}, s.config.axisY, {labelLimit: 90});
+      // An axis title longer than the plot ends in "..." rather than running out of the column.
+      s.config.axisX = Object.assign({}, s.config.axisX, {titleLimit: Math.max(80, width - labels - 20)});
     }
     if (!keepTitle) delete s.title;     // the page shows it as a heading
+    else s.title = wrapTitle(s.title, width);
     s.config.legend = Object.assign({}, s.config.legend, {orient: "bottom", direction: "horizontal",
       columns: Math.max(1, Math.floor(width / 170)), labelLimit: 150});
     if (s.facet && s.spec) {
@@ -30,6 +33,26 @@
       s.autosize = {type: "fit-x", contains: "padding"};
     }
     return s;
+  }
+
+  // A chart's own title (its file outside the page) in lines that fit the width: Vega never wraps.
+  function wrapLines(text, chars) {
+    if (typeof text !== "string") return text;
+    var lines = [], line = "";
+    text.split(" ").forEach(function (word) {
+      if (line && (line + " " + word).length > chars) { lines.push(line); line = word; }
+      else line = line ? line + " " + word : word;
+    });
+    if (line) lines.push(line);
+    return lines.length > 1 ? lines : text;
+  }
+
+  function wrapTitle(title, width) {
+    if (!title) return title;
+    var t = typeof title === "string" ? {text: title} : Object.assign({}, title);
+    t.text = wrapLines(t.text, Math.max(20, Math.floor(width / 10.5)));  // ~10 px a bold character at 16 px
+    if (t.subtitle) t.subtitle = wrapLines(t.subtitle, Math.max(24, Math.floor(width / 6.5)));  // at 12 px
+    return t;
   }
 
   function draw(box, squeeze) {

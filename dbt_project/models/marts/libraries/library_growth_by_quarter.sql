@@ -1,9 +1,8 @@
 -- Quarter-over-quarter growth of every library (Q4 2022 vs Q3 2022 in the talk; here each quarter
--- vs the one before): active users, runs and hours, and their ratios. A ratio between two tiny
--- counts is noise (1 -> 3 users is "3x"), so only libraries with at least
--- var('min_library_users_for_growth') active users in BOTH quarters are ranked; the big ones
--- (Transformers, Hydra) are ranked like the rest. The ranking covers known libraries that are not
--- frameworks (the talk's "non-large framework libraries"); every library keeps its row and ratios.
+-- vs the one before): active users, runs and hours, and their ratios, for every library. Which
+-- libraries are ranked (a ratio of a handful of users is noise) is the chart's decision, with a
+-- threshold that scales with the quarter's users: one definition, growth_threshold in
+-- assets/charts/libraries.py; the mart keeps every ratio so an analyst can choose another.
 -- Rebuilt for the window and the quarter after it (whose growth divides by the window's last quarter).
 {{ config(**quarterly_incremental_config(delete_macro='delete_report_window_and_next')) }}
 
@@ -73,10 +72,7 @@ ratios as (
         -- No ratio from zero, nor without a loaded previous quarter (null counts).
         case when previous_active_users > 0 then active_users / previous_active_users end as user_growth,
         case when previous_runs > 0 then runs / previous_runs end as run_growth,
-        case when previous_training_hours > 0 then training_hours / previous_training_hours end as hour_growth,
-        coalesce(active_users >= {{ var('min_library_users_for_growth') }}
-                 and previous_active_users >= {{ var('min_library_users_for_growth') }}, false) as meets_usage_threshold,
-        category in {{ framework_categories() }} as is_framework
+        case when previous_training_hours > 0 then training_hours / previous_training_hours end as hour_growth
     from compared
 )
 
@@ -95,12 +91,5 @@ select
     cast(previous_training_hours as double) as previous_training_hours,
     cast(user_growth as double) as user_growth,
     cast(run_growth as double) as run_growth,
-    cast(hour_growth as double) as hour_growth,
-    meets_usage_threshold,
-    cast(case when meets_usage_threshold and is_known_library and not is_framework
-              then row_number() over (
-                  partition by quarter_start,
-                               meets_usage_threshold and is_known_library and not is_framework
-                  order by user_growth desc, active_users desc, library)
-         end as integer) as growth_rank
+    cast(hour_growth as double) as hour_growth
 from ratios
