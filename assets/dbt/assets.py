@@ -179,7 +179,9 @@ def reference_seeds(context: dg.AssetExecutionContext, dbt: DbtCliResource, ware
     """Lookup tables (countries, GPUs, libraries): unpartitioned, rebuilt when they change."""
     target = warehouse.dbt_target(f"seed-{context.run.run_id[:8]}")
     with warehouse.dbt_environment() as connect:
-        invocation = dbt.cli(warehouse.dbt_args("seed", target=target), context=context, target_path=target)
+        invocation = dbt.cli(warehouse.dbt_args("seed", target=target), env=warehouse.dbt_env(), cwd=warehouse.dbt_cwd,
+                             context=context,
+                             target_path=target)
         yield from stream_with_table_metadata(invocation, connect, context.log, analysts)
 
 
@@ -202,6 +204,6 @@ def quarterly_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, war
     context.log.info(f"dbt build for {dbt_vars}")
     target = warehouse.dbt_target(f"build-{context.run.run_id[:8]}")
     with warehouse.dbt_environment() as connect:
-        invocation = dbt.cli(warehouse.dbt_args("build", dbt_vars=dbt_vars, target=target), context=context,
-                             target_path=target)
+        invocation = dbt.cli(warehouse.dbt_args("build", target=target), env=warehouse.dbt_env(dbt_vars),
+                             cwd=warehouse.dbt_cwd, context=context, target_path=target)
         yield from stream_with_table_metadata(invocation, connect, context.log, analysts)
