@@ -1,13 +1,17 @@
 """dbt models and seeds as Dagster assets, keyed and grouped by the layer they belong to."""
 
 
+import hashlib
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from importlib.metadata import version as installed_version
+from pathlib import Path
 from contextlib import AbstractContextManager
 from typing import Any
 
 import dagster as dg
 import duckdb
+from pydantic import Field
 from dagster_dbt import (
     DagsterDbtTranslator,
     DagsterDbtTranslatorSettings,
@@ -167,6 +171,45 @@ def stream_with_table_metadata(invocation: DbtCliInvocation, connect: Connect, l
         raise failure
 
 
+# What the warehouse's lookup tables were loaded from (a fingerprint of the seed files), written
+# after each successful `dbt seed`: a run whose seed files did not change skips the reload.
+SEEDS_LOADED = "_platform.seeds_loaded"
+
+
+def seeds_fingerprint(project_dir: Path) -> str:
+    """sha256 over what a seed table is made from: the CSV and YAML files under seeds/ (data,
+    column types, descriptions), dbt_project.yml (seed configs) and the dbt and adapter versions."""
+    digest = hashlib.sha256()
+    files = [project_dir / "dbt_project.yml", *sorted(p for p in (project_dir / "seeds").rglob("*") if p.is_file())]
+    for path in files:
+        digest.update(f"{path.relative_to(project_dir)}\0".encode())
+        digest.update(path.read_bytes())
+    for package in ("dbt-core", "dbt-duckdb"):
+        digest.update(f"{package}=={installed_version(package)}\0".encode())
+    return digest.hexdigest()
+
+
+def seeds_loaded_from(conn: duckdb.DuckDBPyConnection, keys: Iterable[dg.AssetKey]) -> str | None:
+    """The fingerprint the warehouse's seed tables were loaded from; None if one of them is missing."""
+    wanted = {(key.path[0], key.path[-1]) for key in keys}
+    present = set(conn.execute(
+        "select table_schema, table_name from information_schema.tables where table_catalog = current_database()"
+    ).fetchall())
+    if not wanted <= present or ("_platform", "seeds_loaded") not in present:
+        return None
+    row = conn.execute(f"select fingerprint from {SEEDS_LOADED}").fetchone()
+    return row[0] if row else None
+
+
+def record_seeds_loaded(conn: duckdb.DuckDBPyConnection, fingerprint: str) -> None:
+    conn.execute(f"create schema if not exists {SEEDS_LOADED.split('.')[0]}")
+    conn.execute(f"create or replace table {SEEDS_LOADED} as select ? as fingerprint, now() as loaded_at", [fingerprint])
+
+
+class SeedsConfig(dg.Config):
+    reload: bool = Field(default=False, description="Reload the lookup tables even if their files did not change.")
+
+
 @dbt_assets(
     manifest=dbt_project.manifest_path,
     project=dbt_project,
@@ -174,15 +217,34 @@ def stream_with_table_metadata(invocation: DbtCliInvocation, connect: Connect, l
     dagster_dbt_translator=translator,
     pool=WAREHOUSE_POOL,
 )
-def reference_seeds(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse,
-                    analysts: AnalystsFolder):
-    """Lookup tables (countries, GPUs, libraries): unpartitioned, rebuilt when they change."""
-    target = warehouse.dbt_target(f"seed-{context.run.run_id[:8]}")
+def reference_seeds(context: dg.AssetExecutionContext, config: SeedsConfig, dbt: DbtCliResource,
+                    warehouse: Warehouse, analysts: AnalystsFolder):
+    """Lookup tables (countries, GPUs, libraries): unpartitioned, rebuilt when they change.
+
+    Not reloaded when the warehouse already holds them loaded from the same files (the fingerprint
+    in _platform.seeds_loaded): a `dbt seed` cost 15-20 s a run for 2 s of SQL. A skipped table
+    is materialized only in a Dagster instance that never recorded it (so the catalog is complete);
+    elsewhere its last materialization stands and the automation sees no change.
+    """
+    fingerprint = seeds_fingerprint(dbt_project.project_dir)
+    keys = sorted(context.selected_asset_keys, key=lambda k: k.to_user_string())
     with warehouse.dbt_environment() as connect:
+        if not config.reload:
+            with connect() as conn:
+                unchanged = seeds_loaded_from(conn, keys) == fingerprint
+            if unchanged:
+                context.log.info(f"lookup tables unchanged since loaded (seed files {fingerprint[:12]}): not reloaded")
+                for key in keys:
+                    if context.instance.get_latest_materialization_event(key) is None:
+                        yield dg.MaterializeResult(asset_key=key, metadata={"reloaded": False, "seed_files": fingerprint[:12]})
+                return
+        target = warehouse.dbt_target(f"seed-{context.run.run_id[:8]}")
         invocation = dbt.cli(warehouse.dbt_args("seed", target=target), env=warehouse.dbt_env(), cwd=warehouse.dbt_cwd,
-                             context=context,
-                             target_path=target)
+                             context=context, target_path=target)
         yield from stream_with_table_metadata(invocation, connect, context.log, analysts)
+        if invocation.is_successful() and set(keys) == set(context.assets_def.keys):
+            with connect() as conn:
+                record_seeds_loaded(conn, fingerprint)
 
 
 @dbt_assets(
