@@ -2,6 +2,7 @@
 
 
 import hashlib
+import json
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from importlib.metadata import version as installed_version
@@ -248,9 +249,17 @@ def reference_seeds(context: dg.AssetExecutionContext, config: SeedsConfig, dbt:
                 unchanged = seeds_loaded_from(conn, keys) == fingerprint
             if unchanged:
                 context.log.info(f"lookup tables unchanged since loaded (seed files {fingerprint[:12]}): not reloaded")
-                for key in keys:
-                    if context.instance.get_latest_materialization_event(key) is None:
-                        yield dg.MaterializeResult(asset_key=key, metadata={"reloaded": False, "seed_files": fingerprint[:12]})
+                unrecorded = [k for k in keys if context.instance.get_latest_materialization_event(k) is None]
+                if unrecorded:  # described as a load would describe them: rows, columns, docs page
+                    seeds = {n["name"]: n for n in json.loads(dbt_project.manifest_path.read_text())["nodes"].values()
+                             if n["resource_type"] == "seed"}
+                    nodes = [seeds[k.path[-1]] for k in unrecorded]
+                    with connect() as conn:
+                        described = table_metadata(conn, nodes)
+                    for key, node in zip(unrecorded, nodes):
+                        yield dg.MaterializeResult(asset_key=key, metadata={
+                            **described.get(node["unique_id"], {}), "dbt_docs": docs_url(analysts, node),
+                            "reloaded": False, "seed_files": fingerprint[:12]})
                 return
         target = warehouse.dbt_target(f"seed-{context.run.run_id[:8]}")
         invocation = dbt.cli(warehouse.dbt_args("seed", target=target), env=warehouse.dbt_env(), cwd=warehouse.dbt_cwd,
