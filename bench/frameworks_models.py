@@ -109,13 +109,15 @@ def build_warehouse(path: Path, runs_per_quarter: int, quarters: list[Quarter], 
 
 
 def dbt_build(path: Path, quarter: Quarter, target: Path) -> dict:
-    warehouse = Warehouse(database=str(path))  # profiles.yml reads its path from the dbt vars it adds
+    warehouse = Warehouse(database=str(path))  # profiles.yml reads its path from the environment it gives
     window = {"start_date": quarter.partition_key, "end_date": quarter.end.isoformat()}
-    common = ["--project-dir", "dbt_project", "--profiles-dir", "dbt_project", "--target-path", str(target)]
-    subprocess.run([dbt_executable(), *warehouse.dbt_args("seed"), *common], cwd=ROOT, check=True, capture_output=True)
+    project = str(ROOT / "dbt_project")
+    common = ["--project-dir", project, "--profiles-dir", project, "--target-path", str(target)]
+    subprocess.run([dbt_executable(), *warehouse.dbt_args("seed"), *common], cwd=warehouse.dbt_cwd, check=True, capture_output=True,
+                   env={**os.environ, **warehouse.dbt_env()})
     t0 = time.perf_counter()
-    proc = subprocess.run([dbt_executable(), *warehouse.dbt_args("build", "--select", SELECT, dbt_vars=window), *common],
-                          cwd=ROOT, capture_output=True, text=True)
+    proc = subprocess.run([dbt_executable(), *warehouse.dbt_args("build", "--select", SELECT), *common],
+                          cwd=warehouse.dbt_cwd, capture_output=True, text=True, env={**os.environ, **warehouse.dbt_env(window)})
     wall = time.perf_counter() - t0
     if proc.returncode != 0:
         raise SystemExit(proc.stdout[-4000:] + proc.stderr[-2000:])

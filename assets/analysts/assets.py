@@ -102,7 +102,7 @@ def dbt_docs(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: 
     target = warehouse.dbt_target(f"docs-{context.run.run_id[:8]}")
     with warehouse.dbt_environment():
         invocation = dbt.cli(warehouse.dbt_args("docs", "generate", "--static", target=target),
-                             manifest=dbt_project.manifest_path, target_path=target).wait()
+                             env=warehouse.dbt_env(), cwd=warehouse.dbt_cwd, manifest=dbt_project.manifest_path, target_path=target).wait()
     site = invocation.target_path / "static_index.html"
     target = analysts.root / DOCS_SITE
     target.parent.mkdir(parents=True, exist_ok=True)

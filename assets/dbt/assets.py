@@ -1,13 +1,18 @@
 """dbt models and seeds as Dagster assets, keyed and grouped by the layer they belong to."""
 
 
+import hashlib
+import json
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from importlib.metadata import version as installed_version
+from pathlib import Path
 from contextlib import AbstractContextManager
 from typing import Any
 
 import dagster as dg
 import duckdb
+from pydantic import Field
 from dagster_dbt import (
     DagsterDbtTranslator,
     DagsterDbtTranslatorSettings,
@@ -24,6 +29,8 @@ from assets.analysts.publish import DOCS_SITE, docs_fragment
 from stateofml.platform.resources import WAREHOUSE_POOL, AnalystsFolder, Warehouse
 
 OWNERS = ["team:analytics-engineering"]
+# Layers whose dbt tests are not Dagster asset checks (StateOfMLTranslator.get_asset_check_spec).
+UNCHECKED_LAYERS = ("staging", "intermediate")
 
 
 class StateOfMLTranslator(DagsterDbtTranslator):
@@ -48,7 +55,14 @@ class StateOfMLTranslator(DagsterDbtTranslator):
 
     def get_asset_check_spec(self, asset_spec: dg.AssetSpec, manifest: Mapping[str, Any], unique_id: str,
                              project: DbtProject | None) -> dg.AssetCheckSpec | None:
-        """dbt tests as checks, each described: its own description, else what it tests, where."""
+        """dbt tests as checks, each described: its own description, else what it tests, where.
+
+        Only the tests of what is read (marts, lookup tables): the tests of staging and
+        intermediate views still run in every build, and an error still fails it (dbt's log names
+        the test), but as checks they cost three Dagster events a run each (planned, output,
+        evaluation; ~0.1-0.25 s each on SQLite) for results no operator reads."""
+        if asset_spec.key.path[0] in UNCHECKED_LAYERS:
+            return None
         spec = super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
         if spec is None or spec.description:
             return spec
@@ -147,6 +161,11 @@ def stream_with_table_metadata(invocation: DbtCliInvocation, connect: Connect, l
             return event.metadata["unique_id"].value
         return None
 
+    # dagster-dbt reports a test that is no asset check (UNCHECKED_LAYERS) as an observation of its
+    # model: one event a test a run, which says no more than dbt's log and the build's outcome.
+    events = [e for e in events if not (isinstance(e, dg.AssetObservation)
+                                        and str(e.metadata.get("unique_id", dg.MetadataValue.text("")).value).startswith("test."))]
+
     built = [invocation.manifest["nodes"][uid] for uid in map(unique_id, events) if uid]
     extra: dict[str, dict[str, Any]] = {}
     if built:
@@ -167,6 +186,45 @@ def stream_with_table_metadata(invocation: DbtCliInvocation, connect: Connect, l
         raise failure
 
 
+# What the warehouse's lookup tables were loaded from (a fingerprint of the seed files), written
+# after each successful `dbt seed`: a run whose seed files did not change skips the reload.
+SEEDS_LOADED = "_platform.seeds_loaded"
+
+
+def seeds_fingerprint(project_dir: Path) -> str:
+    """sha256 over what a seed table is made from: the CSV and YAML files under seeds/ (data,
+    column types, descriptions), dbt_project.yml (seed configs) and the dbt and adapter versions."""
+    digest = hashlib.sha256()
+    files = [project_dir / "dbt_project.yml", *sorted(p for p in (project_dir / "seeds").rglob("*") if p.is_file())]
+    for path in files:
+        digest.update(f"{path.relative_to(project_dir)}\0".encode())
+        digest.update(path.read_bytes())
+    for package in ("dbt-core", "dbt-duckdb"):
+        digest.update(f"{package}=={installed_version(package)}\0".encode())
+    return digest.hexdigest()
+
+
+def seeds_loaded_from(conn: duckdb.DuckDBPyConnection, keys: Iterable[dg.AssetKey]) -> str | None:
+    """The fingerprint the warehouse's seed tables were loaded from; None if one of them is missing."""
+    wanted = {(key.path[0], key.path[-1]) for key in keys}
+    present = set(conn.execute(
+        "select table_schema, table_name from information_schema.tables where table_catalog = current_database()"
+    ).fetchall())
+    if not wanted <= present or ("_platform", "seeds_loaded") not in present:
+        return None
+    row = conn.execute(f"select fingerprint from {SEEDS_LOADED}").fetchone()
+    return row[0] if row else None
+
+
+def record_seeds_loaded(conn: duckdb.DuckDBPyConnection, fingerprint: str) -> None:
+    conn.execute(f"create schema if not exists {SEEDS_LOADED.split('.')[0]}")
+    conn.execute(f"create or replace table {SEEDS_LOADED} as select ? as fingerprint, now() as loaded_at", [fingerprint])
+
+
+class SeedsConfig(dg.Config):
+    reload: bool = Field(default=False, description="Reload the lookup tables even if their files did not change.")
+
+
 @dbt_assets(
     manifest=dbt_project.manifest_path,
     project=dbt_project,
@@ -174,13 +232,42 @@ def stream_with_table_metadata(invocation: DbtCliInvocation, connect: Connect, l
     dagster_dbt_translator=translator,
     pool=WAREHOUSE_POOL,
 )
-def reference_seeds(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse,
-                    analysts: AnalystsFolder):
-    """Lookup tables (countries, GPUs, libraries): unpartitioned, rebuilt when they change."""
-    target = warehouse.dbt_target(f"seed-{context.run.run_id[:8]}")
+def reference_seeds(context: dg.AssetExecutionContext, config: SeedsConfig, dbt: DbtCliResource,
+                    warehouse: Warehouse, analysts: AnalystsFolder):
+    """Lookup tables (countries, GPUs, libraries): unpartitioned, rebuilt when they change.
+
+    Not reloaded when the warehouse already holds them loaded from the same files (the fingerprint
+    in _platform.seeds_loaded): a `dbt seed` cost 15-20 s a run for 2 s of SQL. A skipped table
+    is materialized only in a Dagster instance that never recorded it (so the catalog is complete);
+    elsewhere its last materialization stands and the automation sees no change.
+    """
+    fingerprint = seeds_fingerprint(dbt_project.project_dir)
+    keys = sorted(context.selected_asset_keys, key=lambda k: k.to_user_string())
     with warehouse.dbt_environment() as connect:
-        invocation = dbt.cli(warehouse.dbt_args("seed", target=target), context=context, target_path=target)
+        if not config.reload:
+            with connect() as conn:
+                unchanged = seeds_loaded_from(conn, keys) == fingerprint
+            if unchanged:
+                context.log.info(f"lookup tables unchanged since loaded (seed files {fingerprint[:12]}): not reloaded")
+                unrecorded = [k for k in keys if context.instance.get_latest_materialization_event(k) is None]
+                if unrecorded:  # described as a load would describe them: rows, columns, docs page
+                    seeds = {n["name"]: n for n in json.loads(dbt_project.manifest_path.read_text())["nodes"].values()
+                             if n["resource_type"] == "seed"}
+                    nodes = [seeds[k.path[-1]] for k in unrecorded]
+                    with connect() as conn:
+                        described = table_metadata(conn, nodes)
+                    for key, node in zip(unrecorded, nodes):
+                        yield dg.MaterializeResult(asset_key=key, metadata={
+                            **described.get(node["unique_id"], {}), "dbt_docs": docs_url(analysts, node),
+                            "reloaded": False, "seed_files": fingerprint[:12]})
+                return
+        target = warehouse.dbt_target(f"seed-{context.run.run_id[:8]}")
+        invocation = dbt.cli(warehouse.dbt_args("seed", target=target), env=warehouse.dbt_env(), cwd=warehouse.dbt_cwd,
+                             context=context, target_path=target)
         yield from stream_with_table_metadata(invocation, connect, context.log, analysts)
+        if invocation.is_successful() and set(keys) == set(context.assets_def.keys):
+            with connect() as conn:
+                record_seeds_loaded(conn, fingerprint)
 
 
 @dbt_assets(
@@ -202,6 +289,6 @@ def quarterly_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, war
     context.log.info(f"dbt build for {dbt_vars}")
     target = warehouse.dbt_target(f"build-{context.run.run_id[:8]}")
     with warehouse.dbt_environment() as connect:
-        invocation = dbt.cli(warehouse.dbt_args("build", dbt_vars=dbt_vars, target=target), context=context,
-                             target_path=target)
+        invocation = dbt.cli(warehouse.dbt_args("build", target=target), env=warehouse.dbt_env(dbt_vars),
+                             cwd=warehouse.dbt_cwd, context=context, target_path=target)
         yield from stream_with_table_metadata(invocation, connect, context.log, analysts)

@@ -1,8 +1,16 @@
 {#- The report window [start_date, end_date) of this invocation, validated before it reaches SQL:
-    only ISO dates on quarter boundaries are accepted. -#}
+    only ISO dates on quarter boundaries are accepted. The vars start_date/end_date when given
+    (`dbt build --vars ...`), else the environment STATEOFML_START_DATE/STATEOFML_END_DATE (the
+    pipeline's way: Warehouse.dbt_env), else all history. Read only when executing: every --vars
+    value and every env var read while parsing is part of dbt's partial-parse state, so a window
+    read at parse time made each run with a new window re-parse the whole project. Nothing parsed
+    depends on the window (it is rendered into SQL and hooks at run time). -#}
 {% macro report_window() %}
-    {%- set start = var('start_date') | string -%}
-    {%- set end = var('end_date') | string -%}
+    {%- if not execute -%}
+        {{ return({'start': '2020-01-01', 'end': '2100-01-01'}) }}
+    {%- endif -%}
+    {%- set start = var('start_date', env_var('STATEOFML_START_DATE', '2020-01-01')) | string -%}
+    {%- set end = var('end_date', env_var('STATEOFML_END_DATE', '2100-01-01')) | string -%}
     {%- for d in [start, end] -%}
         {%- if not modules.re.fullmatch('[0-9]{4}-(01|04|07|10)-01', d) -%}
             {{ exceptions.raise_compiler_error("report window bounds must be quarter starts like 2022-10-01, got '" ~ d ~ "'") }}

@@ -12,7 +12,15 @@ from pathlib import Path
 
 from dagster_dbt import DagsterDbtProjectPreparer, DbtProject
 
-from .paths import PROJECT_ROOT
+from .paths import PROJECT_ROOT, WAREHOUSE_FILE
+
+
+# The profile target of every dbt call of the pipeline (profiles.yml; Spark is docs/spark.md's).
+DBT_TARGET = "duckdb"
+# The warehouse file and DuckDB's spill folder as dbt_project/profiles.yml gets them, relative to
+# dbt's working directory (the warehouse's folder: resources.py, Warehouse.dbt_env): the same
+# profile for every data directory, so one saved parse serves them all.
+DBT_PROFILE_ENV = {"STATEOFML_WAREHOUSE": WAREHOUSE_FILE, "STATEOFML_DUCKDB_TEMP_DIRECTORY": "tmp"}
 
 
 def dbt_executable() -> str:
@@ -54,10 +62,12 @@ def parse_manifest(target: Path) -> Path:
         if (partial := target / "partial_parse.msgpack").exists():  # keep parsing incremental
             shutil.copy2(partial, scratch / partial.name)
         project = PROJECT_ROOT / "dbt_project"
+        # The runs copy this parse (dagster-dbt does) and reuse it only if their dbt parses to the
+        # same state: no --vars, the same --target and profile (resources.py, Warehouse.dbt_env).
         result = subprocess.run(
             [dbt_executable(), "parse", "--quiet", "--project-dir", str(project), "--profiles-dir", str(project),
-             "--target-path", str(scratch)],
-            cwd=PROJECT_ROOT, capture_output=True, text=True,
+             "--target", DBT_TARGET, "--target-path", str(scratch)],
+            cwd=PROJECT_ROOT, capture_output=True, text=True, env={**os.environ, **DBT_PROFILE_ENV},
         )
         if result.returncode != 0:
             raise ManifestError(f"dbt parse failed:\n{result.stdout}{result.stderr}")
@@ -81,7 +91,7 @@ class EnvironmentDbtPreparer(DagsterDbtProjectPreparer):
 dbt_project = DbtProject(
     project_dir=PROJECT_ROOT / "dbt_project",
     profiles_dir=PROJECT_ROOT / "dbt_project",
-    target="duckdb",
+    target=DBT_TARGET,
 )
 # Under `dagster dev` / `dg dev`, re-parse the project when it changed; elsewhere the manifest
 # must already exist (`stateofml prepare`, run by the set-up and by CI).

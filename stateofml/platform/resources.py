@@ -9,11 +9,10 @@ through ``Warehouse``, which serializes them with a file lock and always closes 
 from __future__ import annotations
 
 import fcntl
-import json
 import os
 import shutil
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from functools import cached_property
 from importlib.metadata import version as installed_version
@@ -21,13 +20,13 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
-from dagster_dbt import DbtCliResource
+from dagster_dbt import DbtCliInvocation, DbtCliResource
 from dagster_duckdb import DuckDBResource
 from packaging.version import Version
 from pydantic import Field
 
 from .paths import WAREHOUSE_FILE, DataDir
-from .project import dbt_executable, dbt_project
+from .project import DBT_PROFILE_ENV, dbt_executable, dbt_project
 
 # The Dagster concurrency pool of every asset that writes (or reads) the warehouse: DuckDB
 # allows one read-write process, so these steps run one at a time across all runs.
@@ -164,7 +163,7 @@ class Warehouse(DuckDBResource):
 
     @property
     def temp_directory(self) -> Path:
-        return self.path.parent / "tmp"
+        return self.path.parent / DBT_PROFILE_ENV["STATEOFML_DUCKDB_TEMP_DIRECTORY"]
 
     @contextmanager
     def locked(self) -> Iterator[None]:
@@ -213,18 +212,33 @@ class Warehouse(DuckDBResource):
             **self.connection_config,
         }
 
-    def dbt_args(self, *command: str, dbt_vars: Mapping[str, str] | None = None,
-                 target: Path | None = None) -> list[str]:
-        """A dbt command pointed at this warehouse: dbt_project/profiles.yml reads the path, the spill
-        folder and the memory limit from these vars (explicit arguments, never a change of os.environ).
-        ``target`` (from ``dbt_target``) also receives dbt's log, which otherwise lands in the source tree."""
-        profile = {
-            "stateofml_warehouse": str(self.path),
-            "stateofml_duckdb_memory_limit": self.memory_limit,
-            "stateofml_duckdb_temp_directory": str(self.temp_directory),
-        }
-        logs = ["--log-path", str(target)] if target is not None else []
-        return [*command, *logs, "--vars", json.dumps({**(dbt_vars or {}), **profile})]
+    def dbt_args(self, *command: str, target: Path | None = None) -> list[str]:
+        """A dbt command; run it with ``dbt_env``'s environment. ``target`` (from ``dbt_target``) also
+        receives dbt's log, which otherwise lands in the source tree."""
+        return [*command, *(["--log-path", str(target)] if target is not None else [])]
+
+    def dbt_env(self, window: Mapping[str, str] | None = None) -> dict[str, str]:
+        """The environment of a dbt process pointed at this warehouse and, given one, at the report
+        ``window`` (``dbt_vars_for_window``; read by macros/report_window.sql). Run dbt in
+        ``dbt_cwd``: the profile names the warehouse file and its spill folder relative to it.
+
+        Why not --vars and absolute paths: dbt reuses its saved parse (the one `stateofml prepare`
+        makes, which dagster-dbt copies into every run's target) only when the --vars, the
+        profile's values and the env vars read while parsing are the same as then; the window
+        and the warehouse differ from run to run, and each difference re-parsed the whole
+        project. These values are the same for every run (the memory limit unless overridden),
+        and the window is read only when executing. Passed to the one dbt process, never set in
+        os.environ (runs share the process)."""
+        env = {**DBT_PROFILE_ENV, "STATEOFML_DUCKDB_MEMORY_LIMIT": self.memory_limit}
+        if window:
+            env |= {"STATEOFML_START_DATE": window["start_date"], "STATEOFML_END_DATE": window["end_date"]}
+        return env
+
+    @property
+    def dbt_cwd(self) -> Path:
+        """The working directory of dbt processes (see ``dbt_env``): the warehouse's folder."""
+        self.temp_directory.mkdir(parents=True, exist_ok=True)
+        return self.path.parent
 
     def dbt_target(self, label: str) -> Path:
         """A new folder for one dbt invocation's artifacts (pass it to ``dbt.cli(target_path=...)`` and
@@ -259,7 +273,12 @@ class EnvironmentDbtCli(DbtCliResource):
       from running ``dbt --version``;
     * no dbt adapter is built in the Dagster process (dagster-dbt parses every macro of the project
       for it): it serves only dagster-dbt's row-count and column fetches, which
-      ``stream_with_table_metadata`` (assets/dbt/assets.py) replaces with two queries.
+      ``stream_with_table_metadata`` (assets/dbt/assets.py) replaces with two queries;
+
+    * ``cli(..., env=..., cwd=...)``: extra environment variables and the working directory of the
+      dbt process alone (``Warehouse.dbt_env`` / ``dbt_cwd``); dagster-dbt passes dbt a copy of
+      os.environ and its project folder, with no argument for more, and changing os.environ or
+      the working directory would leak into concurrent work.
     """
 
     @cached_property
@@ -268,6 +287,20 @@ class EnvironmentDbtCli(DbtCliResource):
 
     def _initialize_dbt_core_adapter(self, args):
         return None
+
+    def cli(self, args: Sequence[str], *, env: Mapping[str, str] | None = None, cwd: Path | None = None,
+            **kwargs) -> DbtCliInvocation:
+        if not env and cwd is None:
+            return super().cli(args, **kwargs)
+        # `env -C DIR NAME=value ... dbt ...`: POSIX env(1) (GNU's -C) sets them for its child alone.
+        prefix = [*(["-C", str(cwd)] if cwd is not None else []), *(f"{k}={v}" for k, v in (env or {}).items())]
+        launcher = self.model_copy(update={
+            "dbt_executable": ENV_COMMAND, "global_config_flags": [*prefix, self.dbt_executable, *self.global_config_flags],
+        })
+        return launcher.cli(args, **kwargs)
+
+
+ENV_COMMAND = shutil.which("env") or "/usr/bin/env"
 
 
 def dbt_cli() -> DbtCliResource:

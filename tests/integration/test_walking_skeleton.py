@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import duckdb
 import pytest
@@ -83,9 +84,9 @@ def test_data_tests_read_the_window_being_built_and_fail_on_bad_data_in_it(world
     def dbt_test() -> subprocess.CompletedProcess:
         project = str(PROJECT_ROOT / "dbt_project")
         return subprocess.run(
-            [dbt_executable(), *warehouse.dbt_args("test", dbt_vars=q4_vars), "--select", "headline_by_quarter",
+            [dbt_executable(), *warehouse.dbt_args("test"), "--select", "headline_by_quarter",
              "--project-dir", project, "--profiles-dir", project, "--target-path", str(tmp_path / "dbt_target")],
-            cwd=project, capture_output=True, text=True,
+            cwd=warehouse.dbt_cwd, capture_output=True, text=True, env={**os.environ, **warehouse.dbt_env(q4_vars)},
         )
 
     def add_bad_row(quarter_start: str) -> None:
