@@ -129,13 +129,10 @@ def _refuse_reserved(names: list[str]) -> None:
         raise ValueError(f"column {reserved[0]!r} uses the prefix {RESERVED_PREFIX!r}, reserved by the loader")
 
 
-def read_parquet_files(conn: duckdb.DuckDBPyConnection, paths: list[Path], entity: Entity, into: str,
-                       sha256: dict[Path, str]) -> list[FileRead]:
-    """Append the typed rows of many Parquet files, one statement per schema: DuckDB then reads
-    the files in parallel (a full-size quarter is ~90 daily files of 380 k runs; one statement per
-    file cost 8x more). Damage is still attributed to its file: a file whose footer does not read
-    goes through ``read_file`` alone, and if a group's statement fails (a corrupt page), nothing
-    of it was inserted (a failed statement is rolled back) and each of its files is read alone."""
+def _schema_groups(paths: list[Path]) -> tuple[list[list[Path]], dict[Path, int], list[Path]]:
+    """Parquet files grouped by schema (from their footers), their row counts, and the files to read
+    alone: a footer that does not read (``read_file`` says why), a column that hides DuckDB's row
+    number or uses the loader's prefix, or the only file of its schema."""
     groups: dict[pa.Schema, list[Path]] = {}
     rows: dict[Path, int] = {}
     alone: list[Path] = []
@@ -151,11 +148,53 @@ def read_parquet_files(conn: duckdb.DuckDBPyConnection, paths: list[Path], entit
             alone.append(path)  # read_file keeps such a column, or says why it cannot
         else:
             groups.setdefault(schema, []).append(path)
-    reads: list[FileRead] = []
-    for group in groups.values():
-        if len(group) == 1:
-            alone.extend(group)
+    alone += [g[0] for g in groups.values() if len(g) == 1]
+    return [g for g in groups.values() if len(g) > 1], rows, alone
+
+
+@dataclass
+class ParquetInPlace:
+    """Typed SELECTs over Parquet files where they lie (one per schema, ``?`` = its file list):
+    the statement that uses them is the one that reads the files."""
+
+    selects: list[str] = field(default_factory=list)
+    params: list[list[str]] = field(default_factory=list)
+    reads: list[FileRead] = field(default_factory=list)  # rows from the footers
+
+
+def parquet_in_place(conn: duckdb.DuckDBPyConnection, paths: list[Path], entity: Entity,
+                     sha256: dict[Path, str]) -> tuple[ParquetInPlace, list[Path]]:
+    """The SELECTs reading ``paths`` in place, and the files that must be read alone (``read_file``).
+
+    Nothing is copied here: at full size a staged copy of the runs cost as much as the final table.
+    A page that does not decode behind a good footer fails the statement that reads it; the caller
+    then reads the files with ``read_parquet_files``, which names the damaged one."""
+    groups, rows, alone = _schema_groups(paths)
+    out = ParquetInPlace()
+    for group in groups:
+        files = [str(p) for p in group]
+        try:
+            source = conn.sql(f"select * from {_PARQUET_SOURCE}", params=[files])
+        except duckdb.Error:
+            alone.extend(group)  # footers pyarrow reads but DuckDB does not: read_file says why
             continue
+        types = dict(zip(source.columns, (str(t) for t in source.types)))
+        out.selects.append(_typed_select(entity, types, _PARQUET_SOURCE, _PARQUET_ROW_EXPR, file_expr=SRC_FILE))
+        out.params.append(files)
+        out.reads += [FileRead(path=p, sha256=sha256[p], size_bytes=p.stat().st_size, rows=rows[p]) for p in group]
+    return out, sorted(alone)
+
+
+def read_parquet_files(conn: duckdb.DuckDBPyConnection, paths: list[Path], entity: Entity, into: str,
+                       sha256: dict[Path, str]) -> list[FileRead]:
+    """Append the typed rows of many Parquet files, one statement per schema: DuckDB then reads
+    the files in parallel (a full-size quarter is ~90 daily files of 380 k runs; one statement per
+    file cost 8x more). Damage is still attributed to its file: a file whose footer does not read
+    goes through ``read_file`` alone, and if a group's statement fails (a corrupt page), nothing
+    of it was inserted (a failed statement is rolled back) and each of its files is read alone."""
+    groups, rows, alone = _schema_groups(paths)
+    reads: list[FileRead] = []
+    for group in groups:
         files = [str(p) for p in group]
         try:
             source = conn.sql(f"select * from {_PARQUET_SOURCE}", params=[files])
