@@ -30,24 +30,40 @@ create schema if not exists marts;
 
 -- -- raw: the quarter's runs, sweeps and artifacts and the users' profiles, validated and deduplicated
 
+-- Runs failing a rule are left out (the rules of _reasons_sql: a null rule is no failure).
+create or replace temp macro run_is_good(run_id, created_at, started_at, updated_at, runtime_seconds, memory_total_gb,
+                                         gpu_count, filename) as (case
+    when run_id is null or trim(run_id) = '' then 1
+    when created_at is null then 1
+    when created_at > getvariable('not_after') or started_at > getvariable('not_after')
+      or updated_at > getvariable('not_after') then 1
+    when created_at::date is distinct from folder_day(filename) then 1
+    when not isfinite(runtime_seconds) or not isfinite(memory_total_gb) then 1
+    when runtime_seconds < 0 then 1
+    when gpu_count < 0 or gpu_count > 1024 then 1
+end) is null;
+
+-- The older versions of the runs delivered more than once: as the ingestion does, only the keys
+-- seen more than once are ranked (a window over every run costs more), on a narrow scan.
+create or replace temp table superseded_runs as
+with versions as (
+    select run_id, coalesce(updated_at, created_at) as version, filename, file_row_number
+    from landing_runs
+    where run_is_good(run_id, created_at at time zone 'UTC', started_at at time zone 'UTC', updated_at at time zone 'UTC',
+                      runtime_seconds, memory_total_gb, gpu_count, filename)
+),
+repeated as (select run_id from versions group by run_id having count(*) > 1)
+select filename, file_row_number from (
+    select filename, file_row_number,
+           row_number() over (partition by run_id order by version desc, filename desc, file_row_number desc) as rank
+    from versions semi join repeated using (run_id)
+) where rank > 1;
+
 create or replace table core.runs as
 with landed as (
     select * replace (created_at at time zone 'UTC' as created_at, started_at at time zone 'UTC' as started_at,
                       updated_at at time zone 'UTC' as updated_at)
-    from landing_runs
-),
-good as (
-    select * from landed
-    where (case
-        when run_id is null or trim(run_id) = '' then 1
-        when created_at is null then 1
-        when created_at > getvariable('not_after') or started_at > getvariable('not_after')
-          or updated_at > getvariable('not_after') then 1
-        when created_at::date is distinct from folder_day(filename) then 1
-        when not isfinite(runtime_seconds) or not isfinite(memory_total_gb) then 1
-        when runtime_seconds < 0 then 1
-        when gpu_count < 0 or gpu_count > 1024 then 1
-    end) is null
+    from landing_runs anti join superseded_runs using (filename, file_row_number)
 )
 select
     run_id,
@@ -70,10 +86,9 @@ select
     coalesce(telemetry_imports, []::integer[]) as telemetry_imports,
     coalesce(telemetry_env, []::integer[]) as telemetry_env,
     coalesce(media_types, []::varchar[]) as media_types
-from good
-where created_at >= getvariable('quarter_start') and created_at < getvariable('quarter_end')
-qualify row_number() over (partition by run_id
-                           order by coalesce(updated_at, created_at) desc, filename desc, file_row_number desc) = 1;
+from landed
+where run_is_good(run_id, created_at, started_at, updated_at, runtime_seconds, memory_total_gb, gpu_count, filename)
+  and created_at >= getvariable('quarter_start') and created_at < getvariable('quarter_end');
 
 create or replace table core.sweeps as
 select user_id, cast(date_trunc('quarter', created_at) as date) as quarter_start
@@ -299,7 +314,7 @@ select
          else list_sort(list_distinct(list_transform(runs.media_types, lambda m: lower(trim(m))))) end as media_types,
     list_sort(list_distinct(list_concat(coalesce(script_families.families, []::varchar[]),
                                         coalesce(telemetry_families.families, []::varchar[])))) as framework_families,
-    runs.code_hash in (select code_hash from parsed_code where len(modules) > 0) as has_code_imports,
+    coalesce(runs.code_hash in (select code_hash from parsed_code where len(modules) > 0), false) as has_code_imports,
     len(runs.telemetry_imports) > 0 as has_telemetry_imports
 from bucketed as runs
 left join core.user_profiles as profiles on runs.user_id = profiles.user_id

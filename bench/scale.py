@@ -480,8 +480,8 @@ def write_results(results: list[dict], out_dir: Path, year: dict | None = None) 
               "Targets (one full-size quarter): pipeline within 180 s, peak RSS within 4096 MB, a/b at most 1.5.", "",
               "Where the pipeline's time goes (seconds per Dagster step, the slowest five; `quarterly_models` is the",
               "one dbt build of the quarter, models and data tests):", ""]
-    for r in results:
-        steps = list(r.get("a_pipeline_steps", {}).items())[:5]
+    for r in (r for r in results if r.get("a_pipeline_steps")):
+        steps = list(r["a_pipeline_steps"].items())[:5]
         lines.append(f"* {r['size_of_quarter'] * 100:g}%: " + ", ".join(f"{k} {v}" for k, v in steps))
     if year:
         h, a = year.get("headline", {}), year["a_pipeline"]
