@@ -18,7 +18,7 @@
 -- (the quarter's files) and landing_users (all of them), each with filename and file_row_number;
 -- seed_countries, seed_gpu_models, seed_libraries, seed_telemetry_imports (dbt_project/seeds);
 -- parsed_code; the variables quarter_start, quarter_end (dates) and not_after (timestamp: now plus
--- the ingestion's tolerance for clock drift). Timestamps are naive UTC, as in the warehouse.
+-- the ingestion's tolerance for clock drift) and max_gpu_count. Timestamps are naive UTC, as in the warehouse.
 
 set TimeZone = 'UTC';
 
@@ -40,7 +40,7 @@ create or replace temp macro run_is_good(run_id, created_at, started_at, updated
     when created_at::date is distinct from folder_day(filename) then 1
     when not isfinite(runtime_seconds) or not isfinite(memory_total_gb) then 1
     when runtime_seconds < 0 then 1
-    when gpu_count < 0 or gpu_count > 1024 then 1
+    when gpu_count < 0 or gpu_count > getvariable('max_gpu_count') then 1
 end) is null;
 
 -- The older versions of the runs delivered more than once: as the ingestion does, only the keys

@@ -138,8 +138,6 @@ def duckdb_numbers(landing: Path, quarter: Quarter, out: Path) -> None:
 
 LIMIT_SQL = Path(__file__).with_name("limit_core.sql")
 SEEDS = ROOT / "dbt_project" / "seeds"
-# The ingestion's tolerance for clock drift (assets/ingest/load.py FUTURE_TOLERANCE), for the quarantine rules.
-FUTURE_TOLERANCE_DAYS = 1
 
 
 def parse_code(landing: Path, quarter: Quarter, db: Path) -> None:
@@ -161,9 +159,12 @@ def parse_code(landing: Path, quarter: Quarter, db: Path) -> None:
 def core_numbers(landing: Path, quarter: Quarter, db: Path, parsed: Path, memory_limit: str) -> None:
     """(b2): bench/limit_core.sql over the quarter's landing files into a fresh DuckDB file ``db``
     (its core.* and marts.* tables), with the pipeline's DuckDB settings (2 threads, its memory limit)."""
+    from datetime import datetime, timezone
+
     import duckdb
     import pyarrow as pa
 
+    from assets.ingest.load import FUTURE_TOLERANCE, MAX_GPU_COUNT
     from stateofml.contract import ENTITIES
 
     for stale in (db, db.with_name(db.name + ".wal")):
@@ -171,8 +172,11 @@ def core_numbers(landing: Path, quarter: Quarter, db: Path, parsed: Path, memory
     con = duckdb.connect(str(db), config={"threads": 2, "memory_limit": memory_limit})
     try:
         for entity in ("runs", "sweeps", "artifacts", "users"):
-            files = [str(p) for p in landing_files(landing, entity, *((quarter.start, quarter.end) if entity != "users" else ()))
-                     if p.suffix == ".parquet"]
+            files = [str(p) for p in landing_files(landing, entity, *((quarter.start, quarter.end) if entity != "users" else ()))]
+            if any(not f.endswith(".parquet") for f in files):
+                # The pipeline would read them (JSON Lines): numbers without them would differ silently.
+                raise SystemExit(f"bench (b2): reads Parquet only, and {entity} has other files, e.g. "
+                                 f"{next(f for f in files if not f.endswith('.parquet'))}")
             if files:
                 con.execute(f"create temp view landing_{entity} as select * from read_parquet({files!r}, filename = true, "
                             "file_row_number = true, hive_partitioning = false, union_by_name = true)")
@@ -187,7 +191,9 @@ def core_numbers(landing: Path, quarter: Quarter, db: Path, parsed: Path, memory
         con.execute("create temp view parsed_code as select code_hash, modules from parsed.code_imports.parsed_code")
         con.execute("set variable quarter_start = ?::date", [quarter.start])
         con.execute("set variable quarter_end = ?::date", [quarter.end])
-        con.execute(f"set variable not_after = (now() at time zone 'UTC') + interval {FUTURE_TOLERANCE_DAYS} day")
+        # The ingestion's bounds: a timestamp beyond now + its tolerance for clock drift, an absurd GPU count.
+        con.execute("set variable not_after = ?::timestamp", [(datetime.now(timezone.utc) + FUTURE_TOLERANCE).replace(tzinfo=None)])
+        con.execute("set variable max_gpu_count = ?::integer", [MAX_GPU_COUNT])
         con.execute(LIMIT_SQL.read_text())
     finally:
         con.close()
