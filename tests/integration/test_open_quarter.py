@@ -19,8 +19,9 @@ from assets.report.assets import QUARTER_CHARTS
 from stateofml.cli import main, next_commands
 from stateofml.platform.paths import DataDir
 from stateofml.quarters import Quarter
-from tests.integration.test_report_page import ARTIFACTS, WIDTHS, _check_links, references
+from tests.integration.test_report_page import ARTIFACTS, references
 from tests.landing_builder import write_records
+from tests.report_browser import WIDTHS, check_page, launch
 
 
 def test_next_commands_after_an_import():
@@ -157,31 +158,14 @@ def test_the_preview_page_fits_draws_and_stays_offline(previewed):
 
     page_path = previewed["folder"] / "report" / f"state_of_ml_{previewed['open_q'].compact}_to_date.html"
     url = page_path.as_uri()
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium",
-                                    args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        browser = launch(p)
         try:
             for width in WIDTHS:
-                tab = browser.new_page(viewport={"width": width, "height": 900})
-                requests, errors = [], []
-                tab.on("request", lambda r: requests.append(r.url))
-                tab.on("pageerror", lambda e: errors.append(str(e)))
-                tab.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-                tab.route(re.compile(r"^https?://"), lambda route: route.abort())
-                tab.goto(url)
-                boxes = tab.locator(".chart-box").count()
-                assert boxes == len(QUARTER_CHARTS) - 1  # growth: not enough data in a preview
-                tab.wait_for_function(f"document.querySelectorAll('.chart-box[data-fitted]').length === {boxes}",
-                                      timeout=30_000)
+                check = check_page(browser, url, width, screenshots=ARTIFACTS)
                 where = f"{page_path.name} at {width} px"
-                assert tab.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), where
-                assert tab.locator(".chart-box svg.marks, .chart-box canvas").count() == boxes, where
-                assert tab.evaluate("""() => Array.from(document.querySelectorAll('.chart-box')).every(b =>
-                    b.querySelector('svg').getBoundingClientRect().width <= b.getBoundingClientRect().width + 1)"""), where
-                assert _check_links(tab, url) == [], where
-                assert errors == [] and all(r.startswith("file://") for r in requests), (where, errors, requests)
-                tab.screenshot(path=str(ARTIFACTS / f"{page_path.stem}-{width}.png"), full_page=True)
-                tab.close()
+                assert check.charts == len(QUARTER_CHARTS) - 1, where  # growth: not enough data in a preview
+                assert check.problems == [], where  # fits, draws, links resolve, no error, stays offline
+                assert all(r.startswith("file://") for r in check.requests), (where, check.requests)
         finally:
             browser.close()
