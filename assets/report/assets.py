@@ -72,7 +72,7 @@ def navigation(years: list[int], quarters: list[Quarter], current: str) -> Nav:
         "The State of ML page of the partition's year as of the partition's quarter, assembled from the "
         "chart assets' files: one offline HTML file with the data source, key findings, headline against "
         "the previous year, every chart (interactive, a picture for print, its data as CSV) and the method "
-        "notes. Writes `<outputs>/<quarter>/report/state_of_ml_<year>.html` and refreshes "
+        "notes. Writes `<outputs>/<quarter>/state_of_ml_<year>.html` and refreshes "
         "`<outputs>/report/state_of_ml_<year>.html`; each quarter's view `state_of_ml_<quarter>.html`; and "
         "`<outputs>/report/index.html` (`<quarter>`: `2022Q4`). A range writes one page per year and one view per quarter it touches."
     ),

@@ -1,14 +1,15 @@
 """Where report pages live, and how a year's page is published (no heavy imports: the CLI uses it).
 
-Each run writes a snapshot per quarter, ``<outputs>/<quarter>/report/state_of_ml_<year>.html``;
+Each run writes a snapshot per quarter, ``<outputs>/<quarter>/state_of_ml_<year>.html``;
 the year's page, ``<outputs>/report/state_of_ml_<year>.html``, is a copy of the snapshot of the
 latest quarter of that year that has one. Re-running an earlier quarter therefore never replaces
 a more complete page of its year with an older view. A quarter's own view (its quarterly
 analyses) is ``<outputs>/report/state_of_ml_<quarter>.html`` (snapshot beside the year's), and
 ``<outputs>/report/index.html`` lists every page.
 
-Snapshots and published pages are both two folders below ``<outputs>``, so one relative link
-(``../report/<page>``) reaches a published page from either.
+A published page is a byte copy of its snapshot, so both must sit at the same depth: snapshots in
+``<outputs>/<quarter>/`` and published pages in ``<outputs>/report/`` are both one folder below
+``<outputs>``, so one relative link (``../report/<page>``, the dbt docs site's) resolves from either.
 """
 
 from __future__ import annotations
@@ -66,7 +67,7 @@ def page_path(outputs: Path, year: int) -> Path:
 
 def snapshot_path(outputs: Path, as_of: Quarter) -> Path:
     """The page of ``as_of``'s year as it stood at the end of ``as_of``."""
-    return outputs / as_of.compact / "report" / page_name(as_of.year)
+    return outputs / as_of.compact / page_name(as_of.year)
 
 
 def latest_snapshot(outputs: Path, year: int) -> Path | None:
@@ -90,7 +91,7 @@ def _write_atomic(path: Path, text: str | None = None, copy_of: Path | None = No
 
 def publish_quarter(outputs: Path, quarter: Quarter, html: str) -> tuple[Path, Path]:
     """Write ``quarter``'s own view as a snapshot and as its published page; (snapshot, page)."""
-    snapshot = outputs / quarter.compact / "report" / quarter_page_name(quarter)
+    snapshot = outputs / quarter.compact / quarter_page_name(quarter)
     _write_atomic(snapshot, text=html)
     page = outputs / "report" / quarter_page_name(quarter)
     _write_atomic(page, copy_of=snapshot)

@@ -249,7 +249,7 @@ def test_the_report_page_description_keeps_its_placeholders(server, page):
     srv, _ = server
     page.goto(f"{srv.base}/assets/report/state_of_ml_page")
     try:
-        expect(page.get_by_text("<outputs>/<quarter>/report/state_of_ml_<year>.html", exact=True)).to_be_visible()
+        expect(page.get_by_text("<outputs>/<quarter>/state_of_ml_<year>.html", exact=True)).to_be_visible()
         expect(page.get_by_text("state_of_ml_<quarter>.html", exact=True)).to_be_visible()
         assert "//report/state_of_ml_.html" not in page.locator("body").inner_text()
     finally:

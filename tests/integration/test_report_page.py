@@ -86,8 +86,8 @@ def test_the_run_writes_the_year_page_the_quarter_views_and_the_index(built, pag
     reports = data / "reports"
     assert snapshot_path(reports, Q4).read_text(encoding="utf-8") == page
     assert sorted(p.relative_to(reports).as_posix() for p in reports.rglob("*.html") if "charts" not in p.parts) == [
-        "2022Q3/report/state_of_ml_2022Q3.html", "2022Q4/report/state_of_ml_2022.html",
-        "2022Q4/report/state_of_ml_2022Q4.html", "report/index.html", "report/state_of_ml_2022.html",
+        "2022Q3/state_of_ml_2022Q3.html", "2022Q4/state_of_ml_2022.html",
+        "2022Q4/state_of_ml_2022Q4.html", "report/index.html", "report/state_of_ml_2022.html",
         "report/state_of_ml_2022Q3.html", "report/state_of_ml_2022Q4.html"]
     assert metadata["state_of_ml_page"]["quarter_views"].value == ["2022 Q3", "2022 Q4"]
     index = index_path(reports).read_text()
@@ -132,6 +132,21 @@ def test_the_page_is_one_self_contained_file(built, page):
         '<script type="application/json" class="vl-spec">'] * drawn + ["<script>", "<script>"]
     bundle = vendor_bundle(reports).read_text(encoding="utf-8")
     assert page.count(bundle[:2000]) == 1 and page.count(bundle[-2000:]) == 1
+
+
+def test_every_link_resolves_from_the_published_pages_and_from_the_snapshots(built):
+    """A published page is a byte copy of its quarter's snapshot: a relative link must resolve from
+    both places (and the snapshots are what a reader opens for an earlier state of a year)."""
+    data, _ = built
+    reports = data / "reports"
+    every_page = [p for p in reports.rglob("state_of_ml_*.html") if "charts" not in p.parts]
+    assert len(every_page) == 6  # 3 published, 3 snapshots
+    for path in [*every_page, index_path(reports)]:
+        markup = re.sub(r"(<script\b[^>]*>).*?(</script>)", r"\1\2", path.read_text(encoding="utf-8"), flags=re.S)
+        links = [r.split("#")[0] for r in references(markup) if not r.startswith(("#", "data:"))]
+        assert links, path
+        missing = [link for link in links if not (path.parent / link).resolve().is_file()]
+        assert missing == [], f"{path.relative_to(reports)}: {missing}"
 
 
 def test_every_chart_is_on_the_page_as_its_asset_drew_it(built, page):

@@ -121,6 +121,16 @@ def spark(duckdb_world, tmp_path_factory):
         session = SparkSession.builder.getOrCreate()  # the one dbt started: same JVM, same settings
         yield session
         session.stop()
+        # stop() leaves the JVM (2.5 GB) alive until pytest exits, under every later test.
+        from pyspark import SparkContext
+
+        gateway = SparkContext._gateway
+        if gateway is not None:
+            gateway.shutdown()
+            if getattr(gateway, "proc", None) is not None:
+                gateway.proc.terminate()
+                gateway.proc.wait(timeout=60)
+            SparkContext._gateway = SparkContext._jvm = None
 
 
 def normalized(rows: list[dict]) -> list[tuple]:

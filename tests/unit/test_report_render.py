@@ -251,7 +251,7 @@ def test_year_page_is_the_latest_snapshot_of_its_year(tmp_path):
     assert page_path(out, 2022).read_text() == "Q4 again"
     publish(out, Quarter(2021, 2), "2021 Q2")
     assert page_path(out, 2021).read_text() == "2021 Q2" and page_path(out, 2022).read_text() == "Q4 again"
-    assert snapshot_path(out, q4) == out / "2022Q4" / "report" / "state_of_ml_2022.html"
+    assert snapshot_path(out, q4) == out / "2022Q4" / "state_of_ml_2022.html"
     publish_quarter(out, q3, "Q3 alone")
     assert (out / "report" / "state_of_ml_2022Q3.html").read_text() == "Q3 alone"
     assert published(out) == ([2021, 2022], [q3])
