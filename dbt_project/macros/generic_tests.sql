@@ -67,3 +67,22 @@
 {% test expression_is_true(model, expression, column_name=none) %}
     select * from {{ model }} where not coalesce({{ expression }}, false)
 {% endtest %}
+
+{#- The column is unique over all history, not only in the report window (the one test that never
+    reads the window: macros/test_window.sql). A key can leave one quarter for another (a run whose
+    created_at moved quarter); a window-scoped test of either quarter then passes while the
+    quarter it left, until rebuilt, still counts it. Cheap at 125 M rows: repeated 64-bit hashes
+    first, then only the rows behind them compared by the value. -#}
+{% test unique_across_history(model, column_name) %}
+    with repeated as (
+        select {{ hash64(column_name) }} as h
+        from {{ model }}
+        group by 1
+        having count(*) > 1
+    )
+    select {{ column_name }}, count(*) as n
+    from {{ model }}
+    where {{ hash64(column_name) }} in (select h from repeated)
+    group by {{ column_name }}
+    having count(*) > 1
+{% endtest %}
