@@ -578,20 +578,21 @@ def cmd_preview_open_quarter(args) -> int:
 
     from stateofml.platform.project import PROJECT_ROOT, dbt_executable
 
-    data = _data_dir(args).root
+    data = _data_dir(args)
     quarter = current_quarter()
+    # Checked before the build: a clear line, not a traceback from DuckDB or dbt half-way.
+    _writable_dir(data.previews, "the preview folder")
     ensure_manifest()
-    print(f"preview of {quarter.compact}, the quarter in progress -> {data / 'preview' / quarter.compact}")
+    print(f"preview of {quarter.compact}, the quarter in progress -> {data.previews / quarter.compact}")
     try:
-        preview = preview_open_quarter(data, data / "landing", quarter, dbt=dbt_executable(),
-                                       project_dir=PROJECT_ROOT / "dbt_project")
+        preview = preview_open_quarter(data, quarter, dbt=dbt_executable(), project_dir=PROJECT_ROOT / "dbt_project")
     except RuntimeError as exc:
         print(f"FAILED: {exc}")
         return 1
     print(f"{preview.label}\nwarehouse: {preview.warehouse} (table preview_info; marts where quarter_start = "
-          f"'{quarter.partition_key}')\nnot in the report, its charts or the analysts' copy: those show closed "
-          f"quarters only; {quarter.compact} closes on {quarter.end.isoformat()}")
-    page = write_preview_page(preview, data / "landing")
+          f"'{quarter.partition_key}')\ndbt log: {preview.dbt_log}\nnot in the report, its charts or the analysts' "
+          f"copy: those show closed quarters only; {quarter.compact} closes on {quarter.end.isoformat()}")
+    page = write_preview_page(preview, data.landing)
     print(f"charts drawn: {', '.join(page.drawn) or 'none'}")
     for name, why in page.not_drawn.items():
         print(f"not drawn: {name}: {why}")
