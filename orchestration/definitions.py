@@ -59,8 +59,13 @@ def with_code_links(assets: list) -> list:
     remote = git_remote()
     if remote is None:
         return assets
-    branch = subprocess.run(["git", "rev-parse", "--abbrev-ref", "HEAD"], cwd=PROJECT_ROOT,
-                            capture_output=True, text=True).stdout.strip() or "main"
+    try:
+        branch = subprocess.run(["git", "rev-parse", "--abbrev-ref", "HEAD"], cwd=PROJECT_ROOT,
+                                capture_output=True, text=True, timeout=5).stdout.strip()
+    except (OSError, subprocess.SubprocessError):  # git gone since, or hung: no link, no failed load
+        return assets
+    if not branch:  # git failed (not a repository after all): no link rather than a guessed one
+        return assets
     return dg.link_code_references_to_git(
         assets, git_url=remote, git_branch=branch,
         file_path_mapping=dg.AnchorBasedFilePathMapping(local_file_anchor=PROJECT_ROOT, file_anchor_path_in_repository=""),

@@ -32,6 +32,11 @@ def dbt_executable() -> str:
     return shutil.which("dbt") or "dbt"
 
 
+# `dbt parse` of this project takes seconds (a full parse ~20 s on a busy 2-core machine); one still
+# going after 10 minutes is hung, and every command and definitions load waits on it.
+DBT_PARSE_TIMEOUT_S = 600
+
+
 class ManifestError(RuntimeError):
     """dbt could not parse the project (its output is the message)."""
 
@@ -83,11 +88,18 @@ def parse_manifest(target: Path) -> Path:
         project = PROJECT_ROOT / "dbt_project"
         # The runs copy this parse (dagster-dbt does) and reuse it only if their dbt parses to the
         # same state: no --vars, the same --target and profile (resources.py, Warehouse.dbt_env).
-        result = subprocess.run(
-            [dbt_executable(), "parse", "--quiet", "--project-dir", str(project), "--profiles-dir", str(project),
-             "--target", DBT_TARGET, "--target-path", str(scratch)],
-            cwd=PROJECT_ROOT, capture_output=True, text=True, env={**os.environ, **DBT_PROFILE_ENV},
-        )
+        dbt = dbt_executable()
+        try:
+            result = subprocess.run(
+                [dbt, "parse", "--quiet", "--project-dir", str(project), "--profiles-dir", str(project),
+                 "--target", DBT_TARGET, "--target-path", str(scratch)],
+                cwd=PROJECT_ROOT, capture_output=True, text=True, env={**os.environ, **DBT_PROFILE_ENV},
+                timeout=DBT_PARSE_TIMEOUT_S,
+            )
+        except subprocess.TimeoutExpired:
+            raise ManifestError(f"dbt parse did not finish within {DBT_PARSE_TIMEOUT_S}s and was stopped") from None
+        except OSError as exc:  # no dbt where expected, not executable
+            raise ManifestError(f"cannot run dbt ({dbt}): {exc}; run `bash scripts/setup.sh`") from None
         if result.returncode != 0:
             raise ManifestError(f"dbt parse failed:\n{result.stdout}{result.stderr}")
         for name in ("partial_parse.msgpack", "semantic_manifest.json", "manifest.json"):  # the manifest last

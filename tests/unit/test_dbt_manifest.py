@@ -39,3 +39,21 @@ def test_a_deleted_model_makes_the_manifest_stale(tmp_path):
     assert not manifest_is_stale(target, root)
     old.unlink()
     assert manifest_is_stale(target, root)
+
+
+def test_dbt_parse_that_cannot_start_or_hangs_is_a_manifest_error(tmp_path, monkeypatch):
+    import pytest
+
+    from stateofml.platform import project
+
+    monkeypatch.setattr(project, "dbt_executable", lambda: str(tmp_path / "no-such-dbt"))
+    with pytest.raises(project.ManifestError, match="cannot run dbt"):
+        project.parse_manifest(tmp_path / "target")
+    hung = tmp_path / "dbt"
+    hung.write_text("#!/bin/sh\nexec sleep 60\n")
+    hung.chmod(0o755)
+    monkeypatch.setattr(project, "dbt_executable", lambda: str(hung))
+    monkeypatch.setattr(project, "DBT_PARSE_TIMEOUT_S", 1)
+    with pytest.raises(project.ManifestError, match="did not finish within 1s"):
+        project.parse_manifest(tmp_path / "target")
+    assert not (tmp_path / "target" / "manifest.json").exists()
