@@ -393,8 +393,8 @@ def _replace(conn, entity: Entity, quarter: Quarter | None, stats: LoadStats, ot
         # quarter lost are not in its table). Only the rare colliding keys are touched. That other
         # quarter's dbt models still count them: superseded_elsewhere says which quarter to rebuild.
         wins = dict(conn.execute(
-            f"select _quarter, count(distinct _key) from _elsewhere where _key not in "
-            f"(select _key from _elsewhere where _theirs_win) group by all").fetchall())
+            "select _quarter, count(distinct _key) from _elsewhere where _key not in "
+            "(select _key from _elsewhere where _theirs_win) group by all").fetchall())
         for label, n in sorted(wins.items()):
             conn.execute(f"""delete from {others[label]} where "{entity.key}" in (
                 select _key from _elsewhere where _quarter = ? and _key not in (select _key from _elsewhere where _theirs_win))""",
