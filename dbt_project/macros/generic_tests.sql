@@ -71,18 +71,13 @@
 {#- The column is unique over all history, not only in the report window (the one test that never
     reads the window: macros/test_window.sql). A key can leave one quarter for another (a run whose
     created_at moved quarter); a window-scoped test of either quarter then passes while the
-    quarter it left, until rebuilt, still counts it. Cheap at 125 M rows: repeated 64-bit hashes
-    first, then only the rows behind them compared by the value. -#}
+    quarter it left, until rebuilt, still counts it. One group-by over the column: at 125 M rows
+    (2 threads, 3 GB) about 25 s on a quiet machine; grouping 64-bit hashes first, then comparing
+    the keys behind repeated hashes, measured no cheaper (DuckDB keeps short ids inline, and the
+    second pass costs a scan). -#}
 {% test unique_across_history(model, column_name) %}
-    with repeated as (
-        select {{ hash64(column_name) }} as h
-        from {{ model }}
-        group by 1
-        having count(*) > 1
-    )
     select {{ column_name }}, count(*) as n
     from {{ model }}
-    where {{ hash64(column_name) }} in (select h from repeated)
     group by {{ column_name }}
     having count(*) > 1
 {% endtest %}

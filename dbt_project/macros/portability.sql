@@ -205,17 +205,3 @@
 {% macro spark__list_sort(list) -%}
     array_sort({{ list }})
 {%- endmacro %}
-
-{#- A 64-bit hash of a value: the cheap first pass of a uniqueness check over many rows (a hash table
-    of integers, not of strings); equal hashes are then compared by the value itself. -#}
-{% macro hash64(expr) -%}
-    {{ return(adapter.dispatch('hash64', 'stateofml')(expr)) }}
-{%- endmacro %}
-
-{% macro default__hash64(expr) -%}
-    hash({{ expr }})
-{%- endmacro %}
-
-{% macro spark__hash64(expr) -%}
-    xxhash64({{ expr }})
-{%- endmacro %}
