@@ -13,18 +13,28 @@ same folder: ``assets/report/preview.py``.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 
+from assets.code_imports.assets import blobs_query
 from assets.code_imports.cache import update_code_imports
-from assets.ingest.load import load_quarter, load_snapshot, table_name
+from assets.ingest.load import load_quarter, load_snapshot
 from stateofml.contract import ENTITIES
+from stateofml.platform.paths import DataDir
 from stateofml.quarters import Quarter
+
+# The preview's one dbt build is stopped after this long. Generous: a full-size quarter's build takes
+# about 3 minutes on 2 cores (bench/results.md, quarterly_models) and a few times that on a busy
+# machine; a build still going after an hour is stuck (a lock never released, a hung adapter), and a
+# preview that never ends would keep its terminal and its folder for ever.
+DBT_PREVIEW_TIMEOUT_S = 3600
 
 
 @dataclass
@@ -33,7 +43,7 @@ class Preview:
     as_of: datetime
     warehouse: Path
     label: str  # "2026 Q4 to date (as of 2026-12-02, 63 of 92 days)"
-    dbt_log: Path
+    dbt_log: Path  # dbt's output of the build (the CLI prints where it is)
 
 
 def preview_label(quarter: Quarter, as_of: datetime) -> str:
@@ -43,14 +53,38 @@ def preview_label(quarter: Quarter, as_of: datetime) -> str:
 
 
 def preview_open_quarter(
-    data: Path, landing: Path, quarter: Quarter, *, dbt: str, project_dir: Path, select: list[str] | None = None
+    data: DataDir, quarter: Quarter, *, dbt: str, project_dir: Path, select: list[str] | None = None,
+    timeout_s: float = DBT_PREVIEW_TIMEOUT_S,
 ) -> Preview:
-    """Build ``quarter`` (the open one) into its own warehouse; raises RuntimeError if dbt fails."""
+    """Build ``quarter`` (the open one) into its own warehouse under ``data.previews``; raises
+    RuntimeError if dbt fails or outlasts ``timeout_s``.
+
+    Built in a new folder beside the previous preview and renamed into its place once built: the
+    previous preview stays whole until then (and whole if this build fails), and two previews at
+    once never delete each other's files half-way."""
     as_of = datetime.now(UTC)
-    folder = data / "preview" / quarter.compact
-    if folder.exists():
-        shutil.rmtree(folder)  # replaced whole: a preview is never appended to
-    folder.mkdir(parents=True)
+    folder = data.previews / quarter.compact
+    data.previews.mkdir(parents=True, exist_ok=True)
+    build = Path(tempfile.mkdtemp(prefix=f".{quarter.compact}-new-", dir=data.previews))
+    try:
+        log = _build(data.landing, quarter, as_of, build, dbt=dbt, project_dir=project_dir, select=select,
+                     timeout_s=timeout_s)
+        # A folder is not replaced by a rename onto it unless that one is empty: the previous preview
+        # is renamed onto an empty folder of its own first, then removed.
+        old = Path(tempfile.mkdtemp(prefix=f".{quarter.compact}-old-", dir=data.previews))
+        if folder.exists():
+            os.rename(folder, old)
+        os.rename(build, folder)
+        shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(build, ignore_errors=True)
+        raise
+    return Preview(quarter, as_of, folder / "stateofml.duckdb", preview_label(quarter, as_of), folder / log.name)
+
+
+def _build(landing: Path, quarter: Quarter, as_of: datetime, folder: Path, *, dbt: str, project_dir: Path,
+           select: list[str] | None, timeout_s: float) -> Path:
+    """Ingestion, import detection and dbt of ``quarter`` into ``folder``; returns dbt's log."""
     warehouse = folder / "stateofml.duckdb"
     conn = duckdb.connect(str(warehouse))
     try:
@@ -58,11 +92,11 @@ def preview_open_quarter(
         for name, entity in ENTITIES.items():
             if entity.quarterly:
                 load_quarter(conn, landing, name, quarter)
-        update_code_imports(conn, f"select code_hash, path, source from {table_name('code_blobs', quarter)}", workers=1)
-        label = preview_label(quarter, as_of)
+        # The pipeline's query (with the project's own modules, local_modules), not one of its own.
+        update_code_imports(conn, blobs_query(conn, [quarter]), workers=1)
         conn.execute(
             "create or replace table main.preview_info as select ? as quarter, ? as quarter_start, ? as as_of, ? as label",
-            [quarter.compact, quarter.start, as_of, label],
+            [quarter.compact, quarter.start, as_of, preview_label(quarter, as_of)],
         )
     finally:
         conn.close()
@@ -78,8 +112,20 @@ def preview_open_quarter(
     if select:
         args += ["--select", *select, "--indirect-selection", "cautious"]  # tests of unselected models wait
     log = folder / "dbt.log"
+    # A failed build's log outlives its folder (removed, the previous preview kept), beside the previews.
+    kept = folder.parent / f"{quarter.compact}.failed-dbt.log"
     with open(log, "w") as out:
-        result = subprocess.run(args, stdout=out, stderr=subprocess.STDOUT, check=False)
+        try:
+            result = subprocess.run(args, stdout=out, stderr=subprocess.STDOUT, check=False, timeout=timeout_s)
+        except subprocess.TimeoutExpired:  # run() has killed dbt
+            shutil.copy(log, kept)
+            raise RuntimeError(f"dbt build of the {quarter.compact} preview did not finish within {timeout_s:.0f}s "
+                               f"(DBT_PREVIEW_TIMEOUT_S in assets/open_quarter.py) and was stopped; the previous "
+                               f"preview is kept; see {kept}") from None
+        except OSError as exc:
+            raise RuntimeError(f"cannot run dbt ({dbt}): {exc}") from None
     if result.returncode != 0:
-        raise RuntimeError(f"dbt build of the {quarter.compact} preview failed (exit {result.returncode}); see {log}")
-    return Preview(quarter, as_of, warehouse, label, log)
+        shutil.copy(log, kept)
+        raise RuntimeError(f"dbt build of the {quarter.compact} preview failed (exit {result.returncode}); the "
+                           f"previous preview is kept; see {kept}")
+    return log

@@ -110,7 +110,7 @@ def duckdb_numbers(landing: Path, quarter: Quarter, out: Path) -> None:
 
     def latest(entity: str, key: str, cols: str, event: str) -> str:
         if not files[entity]:
-            return f"(select null::varchar as user_id, 0.0 as runtime_seconds where false)"
+            return "(select null::varchar as user_id, 0.0 as runtime_seconds where false)"
         return f"""(select {cols} from read_parquet({files[entity]!r}, filename = true, file_row_number = true, hive_partitioning = false)
                     qualify row_number() over (partition by {key} order by coalesce(updated_at, {event}) desc, filename desc, file_row_number desc) = 1)"""
 
@@ -207,7 +207,7 @@ def pandas_numbers(landing: Path, quarter: Quarter, out: Path) -> None:
 
     def latest(entity: str, key: str, cols: list[str], event: str) -> pd.DataFrame:
         parts = []
-        for i, path in enumerate(p for p in landing_files(landing, entity, quarter.start, quarter.end) if p.suffix == ".parquet"):
+        for path in (p for p in landing_files(landing, entity, quarter.start, quarter.end) if p.suffix == ".parquet"):
             df = pq.read_table(path, columns=[key, *cols, event, "updated_at"]).to_pandas()
             parts.append(df.assign(_file=str(path), _row=range(len(df))))
         if not parts:

@@ -4,12 +4,14 @@
 import hashlib
 import inspect
 import subprocess
+import sys
 from pathlib import Path
 
 import dagster as dg
 
 from assets.analysts.assets import analyst_assets
 from assets.charts.assets import chart_assets
+from assets.charts.registry import ALL_CHARTS
 from assets.code_imports.assets import parsed_code
 from assets.dbt.assets import quarterly_models, reference_seeds
 from assets.ingest.assets import raw_quarterly_assets, raw_users
@@ -23,19 +25,43 @@ from .jobs import quarter_and_reference_job, quarterly_job, reference_job, wandb
 from .schedules import quarter_close_schedule
 from .sensors import landing_zone_sensor, wandb_run_folders_sensor
 
+CHARTS_BY_KEY = {dg.AssetKey(["charts", spec.name]): spec for spec in ALL_CHARTS}
 
-def with_code_version(asset: dg.AssetsDefinition | dg.AssetSpec):
-    """Python assets: the code version is a digest of the module defining them, so the UI marks them
-    changed when their code changes (dbt assets carry dbt's own checksums; external specs run no code)."""
-    if not isinstance(asset, dg.AssetsDefinition) or asset.is_external:
-        return asset
+
+def code_files(asset: dg.AssetsDefinition) -> list[Path]:
+    """The source files whose change changes what the asset makes: the module defining it and, for a
+    chart, the modules of its builder, caption, key numbers and finding (one shared asset module
+    draws every chart, each with its section module's code)."""
     fn = asset.op.compute_fn.decorated_fn if hasattr(asset.op.compute_fn, "decorated_fn") else None
     if fn is None:
+        return []
+    defining = Path(inspect.getfile(fn))
+    others = set()
+    for key in asset.keys:
+        spec = CHARTS_BY_KEY.get(key)
+        if spec is not None:
+            others |= {Path(sys.modules[f.__module__].__file__)
+                       for f in (spec.build, spec.caption, spec.key_numbers, spec.finding)}
+    return [defining, *sorted(others - {defining})]
+
+
+def code_version(files: list[Path]) -> str:
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def with_code_version(asset: dg.AssetsDefinition | dg.AssetSpec):
+    """Python assets: the code version is a digest of the modules that make them (``code_files``), so
+    the UI marks them changed when their code changes (dbt assets carry dbt's own checksums;
+    external specs run no code)."""
+    if not isinstance(asset, dg.AssetsDefinition) or asset.is_external:
         return asset
-    source = Path(inspect.getfile(fn))
-    if source.parent.name == "dbt":  # @dbt_assets: versioned by dbt
+    files = code_files(asset)
+    if not files or files[0].parent.name == "dbt":  # @dbt_assets (defined in assets/dbt/): versioned by dbt
         return asset
-    version = hashlib.sha256(source.read_bytes()).hexdigest()[:12]
+    version = code_version(files)
     return asset.map_asset_specs(lambda spec: spec if spec.code_version else spec.replace_attributes(code_version=version))
 
 
@@ -59,8 +85,13 @@ def with_code_links(assets: list) -> list:
     remote = git_remote()
     if remote is None:
         return assets
-    branch = subprocess.run(["git", "rev-parse", "--abbrev-ref", "HEAD"], cwd=PROJECT_ROOT,
-                            capture_output=True, text=True).stdout.strip() or "main"
+    try:
+        branch = subprocess.run(["git", "rev-parse", "--abbrev-ref", "HEAD"], cwd=PROJECT_ROOT,
+                                capture_output=True, text=True, timeout=5).stdout.strip()
+    except (OSError, subprocess.SubprocessError):  # git gone since, or hung: no link, no failed load
+        return assets
+    if not branch:  # git failed (not a repository after all): no link rather than a guessed one
+        return assets
     return dg.link_code_references_to_git(
         assets, git_url=remote, git_branch=branch,
         file_path_mapping=dg.AnchorBasedFilePathMapping(local_file_anchor=PROJECT_ROOT, file_anchor_path_in_repository=""),

@@ -19,7 +19,7 @@ import time
 import uuid
 import webbrowser
 from collections.abc import Callable, Iterator, Sequence
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 # Only light imports at the top: `--help` and usage errors must answer at once. Dagster, dbt and
@@ -111,6 +111,12 @@ def _quarters(text: str) -> list[Quarter]:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def current_quarter() -> Quarter:
+    """The quarter in progress, by today's date in UTC: the partitions, the landing zone's date=
+    folders and the warehouse are UTC, so a local date would disagree with them around midnight."""
+    return Quarter.containing(datetime.now(timezone.utc).date())
+
+
 def _memory_limit(text: str) -> str:
     """A DuckDB size (validated here: it reaches DuckDB's configuration, and a typo should be a
     usage error, not a failed run)."""
@@ -162,11 +168,12 @@ def cmd_simulate(args) -> int:
 
 
 def cmd_materialize(args) -> int:
-    data = _data_dir(args, writable=True)
     quarters: list[Quarter] = args.quarters
-    last_closed = Quarter.containing(date.today()).previous()
+    last_closed = current_quarter().previous()
     if quarters[0] < FIRST_QUARTER or quarters[-1] > last_closed:
         raise CliError(f"quarters must be within {FIRST_QUARTER}..{last_closed} (closed quarters), got {quarters[0]}..{quarters[-1]}")
+    # Only once the arguments are valid: a usage error leaves no data folder behind.
+    data = _data_dir(args, writable=True)
     ensure_manifest()
     home = dagster_home(data)
     from dagster import DagsterInstance
@@ -187,11 +194,12 @@ def cmd_materialize(args) -> int:
         # Tagged like the quarters' run that follows it: the automation leaves that quarter to it.
         ok = run_job(defs, "reference_data", REFERENCE, instance, quarters=1, progress=progress, log_dir=logs,
                      wait_timeout=wait, tags={BUILDS_QUARTERS_TAG: "true"})
+        materialized: list = []
         if ok:
             print(f"[2/2] quarters {quarters[0]}..{quarters[-1]} as one run (ingestion, dbt, charts, report page)", flush=True)
             ok = run_job(
                 defs, "state_of_ml_quarterly", QUARTERLY, instance, quarters=len(quarters), progress=progress,
-                log_dir=logs, wait_timeout=wait, tags={
+                log_dir=logs, wait_timeout=wait, materializations=materialized, tags={
                     "dagster/asset_partition_range_start": quarters[0].partition_key,
                     "dagster/asset_partition_range_end": quarters[-1].partition_key,
                 },
@@ -204,7 +212,26 @@ def cmd_materialize(args) -> int:
     print(f"index:     {index_path(data.reports)} (every year and quarter)")
     if not ok:
         print(f"run logs:  `stateofml ui` (DAGSTER_HOME={home}), Runs tab")
+    stale = quarters_left_stale(materialized, quarters)
+    if stale:
+        print(f"stale: {', '.join(q.compact for q in stale)} lost records to a newer version loaded here (their "
+              "event time moved quarter); its marts, charts and page count them twice until it is rebuilt")
+        for line in next_commands(stale, current_quarter(), data_dir_option(args)):
+            print(line)
     return 0 if ok else 1
+
+
+def quarters_left_stale(materializations: list, built: list[Quarter]) -> list[Quarter]:
+    """The quarters outside ``built`` whose raw tables lost keys to a newer version loaded by this
+    run (the raw assets' metadata ``superseded_in_other_quarters``): their dbt models, charts and
+    pages still count those keys until they are rebuilt."""
+    from assets.ingest.assets import SUPERSEDED_METADATA
+
+    stale = set()
+    for m in materializations:
+        moved = m.metadata.get(SUPERSEDED_METADATA) if m is not None else None
+        stale.update(Quarter.parse(label) for label in (moved.value if moved is not None else {}))
+    return sorted(stale - set(built))
 
 
 @contextlib.contextmanager
@@ -334,14 +361,15 @@ def _failure_lines(error, fallback: str, limit: int = 4) -> list[str]:
 
 
 def run_job(defs, name: str, selection, instance, *, quarters: int, progress: bool, log_dir: Path,
-            tags: dict | None = None, wait_timeout: float = 3600.0) -> bool:
+            tags: dict | None = None, wait_timeout: float = 3600.0, materializations: list | None = None) -> bool:
     """Run a job with a progress bar of asset materializations (one per asset and quarter) and the
     step being run; failures are printed as they happen, in a few lines (the full trace goes to the
     log file under ``log_dir``, with what the steps print, such as dbt's log lines).
 
     The job executes in a thread of this process; the main thread reads the run's event log, says
     what the run waits for, and stays interruptible. Before the run starts, and while it waits for the
-    warehouse pool, dead runs' slots are released; a wait beyond ``wait_timeout`` seconds gives up."""
+    warehouse pool, dead runs' slots are released; a wait beyond ``wait_timeout`` seconds gives up.
+    ``materializations``, when given, receives the run's asset materializations (with their metadata)."""
     from dagster import DagsterEventType
     from tqdm import tqdm
 
@@ -393,6 +421,8 @@ def run_job(defs, name: str, selection, instance, *, quarters: int, progress: bo
                 if event.event_type == DagsterEventType.ASSET_MATERIALIZATION:
                     materialized += 1
                     bar.update(1)
+                    if materializations is not None:
+                        materializations.append(rec.event_log_entry.asset_materialization)
                 elif event.event_type == DagsterEventType.STEP_START:
                     step = event.step_key
                     bar.set_postfix_str(step, refresh=True)
@@ -453,16 +483,15 @@ def _report_failure(say, log, what: str, error, message: str, log_path: Path) ->
 
 def cmd_report(args) -> int:
     year: int = args.year
-    first, last_closed = FIRST_QUARTER, Quarter.containing(date.today()).previous()
+    first, last_closed = FIRST_QUARTER, current_quarter().previous()
     if not first.year <= year <= last_closed.year:
         raise CliError(f"no State of ML report for {year}: reports cover {first.year}..{last_closed.year} "
                        f"(quarters {first}..{last_closed})")
     page = page_path(_data_dir(args).reports, year)
     if not page.is_file():
         last = min(Quarter(year, 4), last_closed)
-        data_dir = f" --data-dir {shlex.quote(args.data_dir)}" if args.data_dir else ""
         raise CliError(f"the {year} report page has not been built yet ({page}); build it with: "
-                       f"stateofml{data_dir} materialize {Quarter(year, 1)}:{last}")
+                       f"stateofml{data_dir_option(args)} materialize {Quarter(year, 1)}:{last}")
     print(page)
     if args.open:
         webbrowser.open(page.as_uri())
@@ -517,13 +546,14 @@ def cmd_import_runs(args) -> int:
     touched = affected_by_files(report.files, landing)
     if touched:
         print(f"quarters touched: {', '.join(q.compact for q in touched.quarters) or 'none (profiles only)'}")
-    for line in next_commands(touched.quarters, Quarter.containing(date.today()), data_dir_option(args)):
+    for line in next_commands(touched.quarters, current_quarter(), data_dir_option(args)):
         print(line)
     return 1 if summary["failed"] else 0
 
 
 def data_dir_option(args) -> str:
-    return f" --data-dir {args.data_dir}" if getattr(args, "data_dir", None) else ""
+    """The --data-dir of this command, for the commands it prints (quoted: a path may hold spaces)."""
+    return f" --data-dir {shlex.quote(args.data_dir)}" if getattr(args, "data_dir", None) else ""
 
 
 def next_commands(touched: list[Quarter], current: Quarter, data_option: str = "") -> list[str]:
@@ -548,20 +578,21 @@ def cmd_preview_open_quarter(args) -> int:
 
     from stateofml.platform.project import PROJECT_ROOT, dbt_executable
 
-    data = _data_dir(args).root
-    quarter = Quarter.containing(date.today())
+    data = _data_dir(args)
+    quarter = current_quarter()
+    # Checked before the build: a clear line, not a traceback from DuckDB or dbt half-way.
+    _writable_dir(data.previews, "the preview folder")
     ensure_manifest()
-    print(f"preview of {quarter.compact}, the quarter in progress -> {data / 'preview' / quarter.compact}")
+    print(f"preview of {quarter.compact}, the quarter in progress -> {data.previews / quarter.compact}")
     try:
-        preview = preview_open_quarter(data, data / "landing", quarter, dbt=dbt_executable(),
-                                       project_dir=PROJECT_ROOT / "dbt_project")
+        preview = preview_open_quarter(data, quarter, dbt=dbt_executable(), project_dir=PROJECT_ROOT / "dbt_project")
     except RuntimeError as exc:
         print(f"FAILED: {exc}")
         return 1
     print(f"{preview.label}\nwarehouse: {preview.warehouse} (table preview_info; marts where quarter_start = "
-          f"'{quarter.partition_key}')\nnot in the report, its charts or the analysts' copy: those show closed "
-          f"quarters only; {quarter.compact} closes on {quarter.end.isoformat()}")
-    page = write_preview_page(preview, data / "landing")
+          f"'{quarter.partition_key}')\ndbt log: {preview.dbt_log}\nnot in the report, its charts or the analysts' "
+          f"copy: those show closed quarters only; {quarter.compact} closes on {quarter.end.isoformat()}")
+    page = write_preview_page(preview, data.landing)
     print(f"charts drawn: {', '.join(page.drawn) or 'none'}")
     for name, why in page.not_drawn.items():
         print(f"not drawn: {name}: {why}")

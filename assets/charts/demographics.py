@@ -235,7 +235,7 @@ def _industry_finding(df: pd.DataFrame) -> str | None:
     named = _drawn_industries(df)
     if named.empty:
         return None
-    prev, last = last_two(named)
+    _, last = last_two(named)
     top = last.nlargest(1, "active_users").iloc[0]["industry"]
     return (f"{top} is the largest industry of corporate users: "
             f"{year_on_year(named, lambda rows: value(rows, 'user_share', {'industry': top}))}.")

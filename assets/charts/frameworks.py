@@ -4,6 +4,8 @@ training hours (the talk's rule); captions are computed from the data."""
 
 from __future__ import annotations
 
+import math
+
 import altair as alt
 import pandas as pd
 
@@ -25,7 +27,7 @@ def latest(df: pd.DataFrame, period: str = "year") -> pd.DataFrame:
 
 
 def fmt_ratio(x: float) -> str:
-    return f"{x:.1f}x" if x == x and x != float("inf") else "-"
+    return f"{x:.1f}x" if math.isfinite(x) else "-"  # NaN (0/0) or infinite (n/0): no ratio
 
 
 def ratio(a: float, b: float) -> float:

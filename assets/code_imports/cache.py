@@ -34,9 +34,16 @@ create table if not exists {TABLE} (
     method VARCHAR,
     error VARCHAR,
     source_bytes BIGINT,
-    parsed_at TIMESTAMP
+    parsed_at TIMESTAMP,
+    local_modules VARCHAR[]
 );
+-- Tables made before local_modules was part of the key: their rows were parsed with none.
+alter table {TABLE} add column if not exists local_modules VARCHAR[];
 """
+# The result of a parse depends on the source and on the project's own modules (left out of the
+# count): a hash offered with other local modules than it was parsed with is parsed again.
+_LOCAL = "list_sort(list_distinct(coalesce({}, []::varchar[])))"
+_SAME_PARSE = f"b.code_hash = p.code_hash and b.local_modules = {_LOCAL.format('p.local_modules')}"
 # Rows per streamed batch: a few thousand sources (tens of MB at most) in memory at once.
 BATCH_ROWS = 2_000
 # Fewer new sources than this parse in-process: spawning workers (each re-imports the caller's main
@@ -50,6 +57,7 @@ _RESULTS = pa.schema(
         ("method", pa.string()),
         ("error", pa.string()),
         ("source_bytes", pa.int64()),
+        ("local_modules", pa.list_(pa.string())),
     ]
 )
 
@@ -121,12 +129,20 @@ def _pool(workers: int) -> Executor:
     return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
 
 
+def _offered(conn: duckdb.DuckDBPyConnection, blobs_query: str) -> str:
+    """The offered rows with ``local_modules`` always present, sorted and distinct (the cache's key
+    with the hash), whether or not the query has the column."""
+    has_local = "local_modules" in conn.sql(f"select * from ({blobs_query}) limit 0").columns
+    local = _LOCAL.format("local_modules" if has_local else "null")
+    return f"select code_hash, path, source, {local} as local_modules from ({blobs_query})"
+
+
 def _offered_counts(conn: duckdb.DuckDBPyConnection, blobs_query: str) -> tuple[int, int]:
     seen, already = conn.execute(
         f"""
-        select count(*), count(p.code_hash)
-        from (select distinct code_hash from ({blobs_query}) where code_hash is not null) o
-        left join {TABLE} p using (code_hash)
+        select count(distinct b.code_hash), count(distinct p.code_hash)
+        from (select distinct code_hash, local_modules from ({_offered(conn, blobs_query)}) where code_hash is not null) b
+        left join {TABLE} p on {_SAME_PARSE}
         """
     ).fetchone()
     return seen, already
@@ -137,7 +153,7 @@ def _duplicated_new_hashes(conn: duckdb.DuckDBPyConnection, blobs_query: str) ->
     # source in a hash table; instead only the (normally zero) repeated hashes are kept here.
     rows = conn.execute(
         f"""
-        select b.code_hash from ({blobs_query}) b anti join {TABLE} p on b.code_hash = p.code_hash
+        select b.code_hash from ({_offered(conn, blobs_query)}) b anti join {TABLE} p on {_SAME_PARSE}
         where b.code_hash is not null group by b.code_hash having count(*) > 1
         """
     ).fetchall()
@@ -145,13 +161,12 @@ def _duplicated_new_hashes(conn: duckdb.DuckDBPyConnection, blobs_query: str) ->
 
 
 def _new_blobs(conn: duckdb.DuckDBPyConnection, blobs_query: str, batch_rows: int) -> pa.RecordBatchReader:
-    """The offered rows whose hash is not in the table yet, streamed: never the whole set in memory."""
-    has_local = "local_modules" in conn.sql(f"select * from ({blobs_query}) limit 0").columns
-    local = "b.local_modules" if has_local else "null::varchar[]"
+    """The offered rows not parsed yet (their hash, or their hash with these local modules), streamed:
+    never the whole set in memory."""
     return conn.sql(
         f"""
-        select b.code_hash, b.path, b.source, strlen(b.source) as source_bytes, {local} as local_modules
-        from ({blobs_query}) b anti join {TABLE} p on b.code_hash = p.code_hash
+        select b.code_hash, b.path, b.source, strlen(b.source) as source_bytes, b.local_modules
+        from ({_offered(conn, blobs_query)}) b anti join {TABLE} p on {_SAME_PARSE}
         where b.code_hash is not null
         """
     ).to_arrow_reader(batch_rows)
@@ -197,12 +212,15 @@ def _insert(writer: duckdb.DuckDBPyConnection, rows: list[Row], results: list[Im
             pa.array([r.method for r in results], pa.string()),
             pa.array([r.error for r in results], pa.string()),
             pa.array([row[3] for row in rows], pa.int64()),
+            pa.array([row[4] for row in rows], pa.list_(pa.string())),
         ],
         schema=_RESULTS,
     )
     parsed_at = datetime.now(UTC).replace(tzinfo=None)  # the column is a naive UTC TIMESTAMP
     writer.register("_parsed_batch", table)
     try:
-        writer.execute(f"insert into {TABLE} select *, ?::timestamp from _parsed_batch", [parsed_at])
+        # "or replace": a hash parsed again for other local modules keeps one row (the primary key).
+        writer.execute(f"insert or replace into {TABLE} by name select *, ?::timestamp as parsed_at from _parsed_batch",
+                       [parsed_at])
     finally:
         writer.unregister("_parsed_batch")

@@ -7,12 +7,16 @@ from assets.sources.assets import landing_key
 from stateofml.platform.partitions import context_quarters, quarterly_partitions
 from stateofml.platform.resources import WAREHOUSE_POOL, LandingZone, Warehouse
 from stateofml.contract import ENTITIES, MAX_UNRECOGNISED_LISTED
+from stateofml.quarters import Quarter
 
 from .load import LoadStats, load_quarter, load_snapshot
 
 GROUP = "raw_activity"
 OWNERS = ["team:data-platform"]
 QUARANTINE_CHECK = "quarantine_share_within_threshold"
+# Metadata of a quarter's materialization: quarter label -> keys whose older copy left that quarter's
+# table because this quarter now holds a newer version (the CLI reads it to say what to rebuild).
+SUPERSEDED_METADATA = "superseded_in_other_quarters"
 
 
 class IngestConfig(dg.Config):
@@ -62,10 +66,42 @@ def _metadata(stats: list[LoadStats]) -> dict:
         md["unrecognised"] = dg.MetadataValue.md("\n".join(listed))
     if total.superseded_elsewhere:
         # Older copies of keys this load holds in a newer version, removed from those quarters' tables.
-        md["superseded_in_other_quarters"] = dg.MetadataValue.json(total.superseded_elsewhere)
+        md[SUPERSEDED_METADATA] = dg.MetadataValue.json(total.superseded_elsewhere)
     if total.failed_files:
         md["failed_files"] = dg.MetadataValue.md("\n".join(f"- `{f}`" for f in total.failed_files))
     return md, total
+
+
+def report_quarters_left_stale(context: dg.AssetExecutionContext, key: dg.AssetKey,
+                               by_quarter: dict[Quarter, LoadStats]) -> list[Quarter]:
+    """Quarters outside this run whose raw table lost keys to a newer version loaded here (a run
+    whose created_at moved to another quarter): their dbt models still count those keys until the
+    quarter is rebuilt. Each is reported as a materialization of its raw partition, so that the
+    automation (``follows_its_quarter``) rebuilds that quarter's models, charts and page.
+
+    Reported as a runless event, not with ``context.log_event``: this run carries the quarterly
+    jobs' tag, and an update made by such a run is one the automation leaves alone by design
+    (it built its own quarters). Today Dagster matches that tag only against the asset's latest
+    materialization, which a logged event of another partition happens not to be; a runless event
+    does not rely on that. Quarters of this run are left out: its dbt build covers them."""
+    moved: dict[Quarter, dict[str, int]] = {}
+    for here, stats in by_quarter.items():
+        for label, n in stats.superseded_elsewhere.items():
+            other = Quarter.parse(label)
+            if other not in by_quarter:
+                moved.setdefault(other, {})[here.compact] = n
+    for other, to in sorted(moved.items()):
+        why = (f"{sum(to.values())} key(s) of {other.compact} now held in a newer version by "
+               f"{', '.join(to)} (their event time moved quarter): the older copies left this quarter's "
+               f"raw table; its models still count them until {other.compact} is rebuilt")
+        context.log.warning(f"{key.to_user_string()} {other.compact}: {why}")
+        if not quarterly_partitions.has_partition_key(other.partition_key):
+            continue  # not a partition (yet): nothing built from it to rebuild
+        context.instance.report_runless_asset_event(dg.AssetMaterialization(
+            asset_key=key, partition=other.partition_key, description=why,
+            metadata={"quarter": other.label, "keys_moved_to": dg.MetadataValue.json(to),
+                      "reported_by_run": context.run.run_id}))
+    return sorted(moved)
 
 
 def _check(asset_key: dg.AssetKey, total: LoadStats, threshold: float,
@@ -130,6 +166,7 @@ def build_raw_quarterly_asset(entity: str) -> dg.AssetsDefinition:
             # Each quarter's materialization carries its own figures (a range run is one step, but
             # partition history and the row-count plot are per quarter).
             context.add_asset_metadata({**_metadata([s])[0], "quarter": q.label}, partition_key=q.partition_key)
+        report_quarters_left_stale(context, key, dict(zip(quarters, stats, strict=True)))
         total = _metadata(stats)[1]
         if total.unrecognised:
             context.log.warning(f"{entity}: {len(total.unrecognised)} unrecognised path(s) in the landing zone, "

@@ -2,8 +2,11 @@
 
 Storage layout: one table per entity and quarter (``raw.runs__2022q4``), replaced whole in one
 transaction, behind a view (``raw.runs``) that unions the quarters. Re-running a quarter then
-costs what running it once costs, never grows the file, and never touches other quarters
-(a DELETE+INSERT inside one big table did all three badly, see docs).
+costs what running it once costs, never grows the file, and touches other quarters only to remove
+the older copy of a key it now holds in a newer version (a DELETE+INSERT inside one big table did
+all three badly, see docs). That other quarter's dbt models still count the key until it is
+rebuilt: ``LoadStats.superseded_elsewhere`` names it (assets/ingest/assets.py reports it to the
+automation, and the CLI prints the command that rebuilds it).
 """
 
 from __future__ import annotations
@@ -227,8 +230,9 @@ def _build(conn, entity: Entity, quarter: Quarter | None, now: datetime, reads: 
            parquet: ParquetInPlace, next_table: str) -> None:
     """Every record read, in one pass, into ``next_table``: the final columns, plus ``_reason`` (the
     first rule the record fails, NULL when good) and ``_record`` (the quarantine's copy of a rejected
-    record, as read). Both columns are dropped, and the rejected and superseded rows deleted, in the
-    transaction that puts the table in place: a delete marks rows, a dropped column is metadata, so
+    record, as read). Both columns are dropped, and the rejected rows and the older versions of a key
+    (older than another row of this load or another quarter's copy) deleted, in the transaction that
+    puts the table in place: a delete marks rows, a dropped column is metadata, so
     the records are read and written once (the staged copy and the anti joins of an earlier version
     cost 2.5x the bare copy of the files)."""
     # Each file's folder date, from the contract's parse of its own folder name (never a date=
@@ -386,10 +390,11 @@ def _replace(conn, entity: Entity, quarter: Quarter | None, stats: LoadStats, ot
         conn.execute(f"drop table if exists {target}")
         conn.execute(f"alter table {next_table} rename to {target.partition('.')[2]}")
         # Keys whose version here beats every other quarter's: the older copies go (the keys this
-        # quarter lost are not in its table). Only the rare colliding keys are touched.
+        # quarter lost are not in its table). Only the rare colliding keys are touched. That other
+        # quarter's dbt models still count them: superseded_elsewhere says which quarter to rebuild.
         wins = dict(conn.execute(
-            f"select _quarter, count(distinct _key) from _elsewhere where _key not in "
-            f"(select _key from _elsewhere where _theirs_win) group by all").fetchall())
+            "select _quarter, count(distinct _key) from _elsewhere where _key not in "
+            "(select _key from _elsewhere where _theirs_win) group by all").fetchall())
         for label, n in sorted(wins.items()):
             conn.execute(f"""delete from {others[label]} where "{entity.key}" in (
                 select _key from _elsewhere where _quarter = ? and _key not in (select _key from _elsewhere where _theirs_win))""",

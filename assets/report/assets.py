@@ -16,7 +16,7 @@ from assets.charts.registry import ALL_CHARTS
 from assets.charts.render import vendor_bundle
 from assets.charts.theme import FONT, PALETTE
 from assets.charts.views import FEW_USERS, chart_files, pages_of_window
-from stateofml.platform.automation import REPORT_FRESHNESS, follows_its_quarter
+from stateofml.platform.automation import QUARTER_CLOSE_FRESHNESS, follows_its_quarter
 from stateofml.platform.partitions import context_quarters, quarterly_partitions
 from stateofml.platform.resources import AnalystsFolder, LandingZone, ReportOutputs
 from stateofml.quarters import Quarter
@@ -67,7 +67,7 @@ def navigation(years: list[int], quarters: list[Quarter], current: str) -> Nav:
     partitions_def=quarterly_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
     automation_condition=follows_its_quarter(),
-    freshness_policy=REPORT_FRESHNESS,
+    freshness_policy=QUARTER_CLOSE_FRESHNESS,
     description=(
         "The State of ML page of the partition's year as of the partition's quarter, assembled from the "
         "chart assets' files: one offline HTML file with the data source, key findings, headline against "

@@ -113,27 +113,24 @@ join quarters_loaded using ({{ p }})
     {%- endif -%}
 {%- endmacro %}
 
-{#- Agreement of code and telemetry detection per period and library (see the agreement marts). -#}
-{% macro detection_agreement(period) -%}
-{%- if period not in ['quarter', 'year'] -%}
-    {{ exceptions.raise_compiler_error("detection_agreement: period must be 'quarter' or 'year', got '" ~ period ~ "'") }}
-{%- endif -%}
-{%- set p = 'quarter_start' if period == 'quarter' else 'year_start' -%}
+{#- Agreement of code and telemetry detection per year and library (library_detection_agreement_by_year;
+    no quarterly mart reads it). -#}
+{% macro detection_agreement() -%}
 with loaded as (
     select *, {{ year_start('quarter_start') }} as year_start
     from {{ ref('fct_run_libraries') }}
-    where {{ in_report_window('quarter_start') if period == 'quarter' else in_report_years('quarter_start') }}
+    where {{ in_report_years('quarter_start') }}
 ),
 
 -- Libraries with a module the client's telemetry flags: for the others "code only" says nothing.
 quarters_loaded as (
-    select {{ p }}, count(distinct quarter_start) as quarters_covered
+    select year_start, count(distinct quarter_start) as quarters_covered
     from (
         select quarter_start, {{ year_start('quarter_start') }} as year_start
         from {{ ref('fct_runs') }}
-        where {{ in_report_window('quarter_start') if period == 'quarter' else in_report_years('quarter_start') }}
+        where {{ in_report_years('quarter_start') }}
     ) as loaded_quarters
-    group by {{ p }}
+    group by year_start
 ),
 
 telemetry_visible as (
@@ -152,7 +149,7 @@ transitive as (
 
 agreement as (
     select
-        {{ p }},
+        year_start,
         library,
         -- Among runs where both signals said something (code imports and telemetry).
         count(*) filter (where has_code_imports and has_telemetry_imports) as runs_with_both_signals,
@@ -161,12 +158,12 @@ agreement as (
         count(*) filter (where has_code_imports and has_telemetry_imports and detected_by = 'telemetry') as runs_telemetry_only
     from loaded
     where library in (select library from telemetry_visible)
-    group by {{ p }}, library
+    group by year_start, library
     having count(*) filter (where has_code_imports and has_telemetry_imports) > 0
 )
 
 select
-    {{ period_columns(period, 'agreement', 'quarters_loaded') }},
+    {{ period_columns('year', 'agreement', 'quarters_loaded') }},
     agreement.library,
     cast(runs_with_both_signals as bigint) as runs_with_both_signals,
     cast(runs_agreeing as bigint) as runs_agreeing,
@@ -178,6 +175,6 @@ select
     transitive.library is null as code_import_expected,
     transitive.loaded_by
 from agreement
-join quarters_loaded on agreement.{{ p }} = quarters_loaded.{{ p }}
+join quarters_loaded on agreement.year_start = quarters_loaded.year_start
 left join transitive on agreement.library = transitive.library
 {%- endmacro %}

@@ -3,6 +3,7 @@ prepared here only (the CLI, `dg dev` / `dagster dev` and the tests all call ``p
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import subprocess
@@ -31,25 +32,47 @@ def dbt_executable() -> str:
     return shutil.which("dbt") or "dbt"
 
 
+# `dbt parse` of this project takes seconds (a full parse ~20 s on a busy 2-core machine); one still
+# going after 10 minutes is hung, and every command and definitions load waits on it.
+DBT_PARSE_TIMEOUT_S = 600
+
+
 class ManifestError(RuntimeError):
     """dbt could not parse the project (its output is the message)."""
 
 
-def _dbt_sources_mtime() -> float:
-    root = PROJECT_ROOT / "dbt_project"
+# Beside the manifest: the key of the dbt files it was parsed from (dbt_sources_key).
+SOURCES_KEY_FILE = "stateofml_sources.key"
+
+
+def dbt_sources_key(root: Path | None = None) -> str:
+    """A digest of which dbt files there are and when each last changed. The newest mtime alone
+    missed a deleted model (nothing newer appears), leaving a manifest that named it."""
+    root = root or PROJECT_ROOT / "dbt_project"
     files = [root / "dbt_project.yml", root / "profiles.yml"]
     for folder in ("models", "macros", "seeds", "tests"):
         files += [p for p in (root / folder).rglob("*") if p.is_file()]
-    return max(p.stat().st_mtime for p in files if p.exists())
+    digest = hashlib.sha256()
+    for path in sorted(p for p in files if p.exists()):
+        digest.update(f"{path.relative_to(root).as_posix()}\0{path.stat().st_mtime_ns}\0".encode())
+    return digest.hexdigest()
+
+
+def manifest_is_stale(target: Path, root: Path | None = None) -> bool:
+    """No manifest, or one parsed from other dbt files than there are now (added, changed, deleted)."""
+    key = target / SOURCES_KEY_FILE
+    if not (target / "manifest.json").exists() or not key.exists():
+        return True
+    return key.read_text().strip() != dbt_sources_key(root)
 
 
 def prepare_manifest(force: bool = False) -> Path:
-    """dbt's manifest must exist, and be newer than the dbt files, before the definitions import
-    (@dbt_assets reads it); a stale one would name models that no longer exist."""
-    manifest = PROJECT_ROOT / "dbt_project" / "target" / "manifest.json"
-    if force or not manifest.exists() or manifest.stat().st_mtime < _dbt_sources_mtime():
-        parse_manifest(manifest.parent)
-    return manifest
+    """dbt's manifest must exist, and be parsed from the dbt files as they are, before the
+    definitions import (@dbt_assets reads it); a stale one would name models that no longer exist."""
+    target = PROJECT_ROOT / "dbt_project" / "target"
+    if force or manifest_is_stale(target):
+        parse_manifest(target)
+    return target / "manifest.json"
 
 
 def parse_manifest(target: Path) -> Path:
@@ -57,6 +80,7 @@ def parse_manifest(target: Path) -> Path:
     directory and every run shares this manifest, and a run starting while it was rewritten in
     place died reading truncated JSON. A rename is atomic: readers see the old file or the new."""
     target.mkdir(parents=True, exist_ok=True)
+    key = dbt_sources_key()  # before the parse: a file changed during it makes the next call parse again
     scratch = Path(tempfile.mkdtemp(prefix=".parse-", dir=target))
     try:
         if (partial := target / "partial_parse.msgpack").exists():  # keep parsing incremental
@@ -64,16 +88,25 @@ def parse_manifest(target: Path) -> Path:
         project = PROJECT_ROOT / "dbt_project"
         # The runs copy this parse (dagster-dbt does) and reuse it only if their dbt parses to the
         # same state: no --vars, the same --target and profile (resources.py, Warehouse.dbt_env).
-        result = subprocess.run(
-            [dbt_executable(), "parse", "--quiet", "--project-dir", str(project), "--profiles-dir", str(project),
-             "--target", DBT_TARGET, "--target-path", str(scratch)],
-            cwd=PROJECT_ROOT, capture_output=True, text=True, env={**os.environ, **DBT_PROFILE_ENV},
-        )
+        dbt = dbt_executable()
+        try:
+            result = subprocess.run(
+                [dbt, "parse", "--quiet", "--project-dir", str(project), "--profiles-dir", str(project),
+                 "--target", DBT_TARGET, "--target-path", str(scratch)],
+                cwd=PROJECT_ROOT, capture_output=True, text=True, env={**os.environ, **DBT_PROFILE_ENV},
+                timeout=DBT_PARSE_TIMEOUT_S,
+            )
+        except subprocess.TimeoutExpired:
+            raise ManifestError(f"dbt parse did not finish within {DBT_PARSE_TIMEOUT_S}s and was stopped") from None
+        except OSError as exc:  # no dbt where expected, not executable
+            raise ManifestError(f"cannot run dbt ({dbt}): {exc}; run `bash scripts/setup.sh`") from None
         if result.returncode != 0:
             raise ManifestError(f"dbt parse failed:\n{result.stdout}{result.stderr}")
         for name in ("partial_parse.msgpack", "semantic_manifest.json", "manifest.json"):  # the manifest last
             if (scratch / name).exists():
                 os.replace(scratch / name, target / name)
+        (scratch / SOURCES_KEY_FILE).write_text(key)
+        os.replace(scratch / SOURCES_KEY_FILE, target / SOURCES_KEY_FILE)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     return target / "manifest.json"

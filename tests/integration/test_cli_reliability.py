@@ -81,8 +81,7 @@ def test_a_run_killed_at_ingestion_in_dbt_or_drawing_charts_never_blocks_the_nex
     killed: list[tuple[str, int]] = []
     # Each launch after the first starts where the previous one was killed: it gets past the pool only
     # because the dead run's slot was released.
-    for n, (stage, step) in enumerate([("ingestion", "raw__runs"), ("dbt", "quarterly_models"),
-                                       ("charts", "charts__")]):
+    for stage, step in [("ingestion", "raw__runs"), ("dbt", "quarterly_models"), ("charts", "charts__")]:
         out = tmp_path / f"kill-{stage}.out"
         proc = launch(cmd, home, out)
         run_id = started_step(home, step, proc, out)

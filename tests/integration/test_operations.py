@@ -143,6 +143,27 @@ def test_materialize_a_range_as_one_run(materialized):
     assert any("Completed successfully" in p.read_text() for p in (data / "logs").glob("state_of_ml_quarterly-*.log"))
 
 
+def test_materialize_names_the_quarter_a_run_moved_out_of(tmp_path, monkeypatch):
+    """2022 Q3's r0 comes again, a newer version created in 2022 Q4: materializing 2022 Q4 takes it out
+    of 2022 Q3's raw table, and the command says Q3 is stale and how to rebuild it (with the data
+    folder quoted: its path has a space)."""
+    from tests.landing_builder import ts, write_records
+
+    data = tmp_path / "state of ml"
+    tiny_world(data / "landing")
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))
+    rc, out, err = cli("--data-dir", str(data), "materialize", "2022Q3", "--quiet")
+    assert rc == 0 and "next:" not in out, out + err
+    moved = ts(2022, 10, 4, 9)
+    write_records(data / "landing", "runs", [dict(run_id="r0", user_id="u1", created_at=moved, started_at=moved,
+                                                  runtime_seconds=3600.0, state="finished", updated_at=moved)],
+                  name="corrected.parquet")
+    rc, out, err = cli("--data-dir", str(data), "materialize", "2022Q4", "--quiet")
+    assert rc == 0, out + err
+    assert "stale: 2022Q3 lost records to a newer version loaded here" in out
+    assert out.splitlines()[-1] == f"next: stateofml --data-dir '{data}' materialize 2022Q3"
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [

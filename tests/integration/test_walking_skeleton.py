@@ -104,3 +104,41 @@ def test_data_tests_read_the_window_being_built_and_fail_on_bad_data_in_it(world
     assert inside.returncode == 1, inside.stdout
     assert "FAIL 1 not_negative_headline_by_quarter_runs" in inside.stdout
     assert "FAIL 1 unique_combination_of_columns_headline_by_quarter_quarter_start" in inside.stdout
+
+
+def test_a_run_that_moved_quarter_is_flagged_then_counted_once_after_its_old_quarter_is_rebuilt(world, instance):
+    """r0 (2022 Q3) comes again, a newer version created in 2022 Q4. Building Q4 moves it out of Q3's
+    raw table; Q3's fct_runs still holds it: the all-history check warns, the automation requests
+    Q3's models, and once Q3 is rebuilt the run is counted once, in Q4."""
+    import dagster as dg
+
+    from orchestration.definitions import build_definitions
+    from tests.landing_builder import ts, write_records
+    from tests.pipeline import materialize_quarters
+
+    materialize_quarters(world, instance, "2022Q3", "2022Q3")
+    defs = build_definitions(build_resources(world))
+    cursor = dg.evaluate_automation_conditions(defs=defs, instance=instance).cursor
+    moved = ts(2022, 10, 4, 9)
+    write_records(world / "landing", "runs", [dict(run_id="r0", user_id="u1", created_at=moved, started_at=moved,
+                                                   runtime_seconds=3600.0, state="finished", updated_at=moved)],
+                  name="corrected.parquet")
+
+    def r0() -> list:
+        return [q for (q,) in mart(world, "select cast(quarter_start as varchar) from marts.fct_runs "
+                                          "where run_id = 'r0' order by 1")]
+
+    def history_check(result) -> list:
+        return [(e.passed, e.severity) for e in result.get_asset_check_evaluations()
+                if e.check_name.startswith("unique_across_history")]
+
+    q4 = materialize_quarters(world, instance, "2022Q4", "2022Q4", reference=False)
+    assert r0() == [Q3, Q4]  # counted twice
+    assert mart(world, "select count(*) from raw.runs where run_id = 'r0'") == [(1,)]
+    assert history_check(q4) == [(False, dg.AssetCheckSeverity.WARN)]
+    requested = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=cursor)
+    assert set(requested.get_requested_partitions(dg.AssetKey(["marts", "fct_runs"]))) == {Q3}
+
+    q3 = materialize_quarters(world, instance, "2022Q3", "2022Q3", reference=False)
+    assert r0() == [Q4]
+    assert [passed for passed, _ in history_check(q3)] == [True]

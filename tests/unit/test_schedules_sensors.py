@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import dagster as dg
 import pytest
 
-from stateofml.platform.automation import REPORT_FRESHNESS
+from stateofml.platform.automation import QUARTER_CLOSE_FRESHNESS
 from assets.dbt.assets import quarterly_models
 from orchestration.definitions import build_definitions
 from stateofml.platform.partitions import quarterly_partitions
@@ -217,7 +217,7 @@ def test_automation_and_freshness(defs):
     assert models and charts
     for key in models + charts:
         assert specs[key].automation_condition.get_label() == "follows_its_quarter", key
-    assert specs[dg.AssetKey(["report", "state_of_ml_page"])].freshness_policy == REPORT_FRESHNESS
+    assert specs[dg.AssetKey(["report", "state_of_ml_page"])].freshness_policy == QUARTER_CLOSE_FRESHNESS
     assert specs[dg.AssetKey(["reference", "countries"])].automation_condition.get_label() == "reload_when_changed"
     # Raw assets follow jobs (schedule, sensors), never automation: a load reads the landing zone.
     assert all(specs[k].automation_condition is None for k in specs if k.path[0] in ("raw", "landing"))
@@ -283,3 +283,21 @@ def test_automation_follows_the_changed_quarter_and_profiles_only_the_latest(def
         got = requested(result)
         assert {"staging/stg_tracking__users", "marts/active_users_by_country_by_quarter"} <= set(got)
         assert all(v == {"2021-07-01"} for v in got.values())
+
+
+def test_the_freshness_window_starts_after_the_quarter_closed_and_holds_the_schedules_run():
+    """Before each deadline (1 Feb, 1 May, 1 Aug, 1 Nov), the window where a materialization counts
+    starts no earlier than the quarter's close and holds the quarter-close schedule's run (the 15th)."""
+    from datetime import datetime, timedelta
+
+    from orchestration.schedules import QUARTER_CLOSE_CRON
+    from stateofml.platform.automation import QUARTER_CLOSE_FRESHNESS, REPORT_DEADLINE_CRON
+
+    assert (REPORT_DEADLINE_CRON, QUARTER_CLOSE_CRON) == ("0 0 1 2,5,8,11 *", "0 6 15 1,4,7,10 *")
+    for year in (2023, 2024):  # a leap year too (February is not in a window, but no matter)
+        for month in (2, 5, 8, 11):
+            deadline = datetime(year, month, 1)
+            closed, scheduled = datetime(year, month - 1, 1), datetime(year, month - 1, 15, 6)
+            starts = deadline - QUARTER_CLOSE_FRESHNESS.lower_bound_delta
+            assert closed <= starts <= scheduled, (deadline, starts)
+            assert starts - closed <= timedelta(days=1)

@@ -146,3 +146,23 @@ def test_local_modules_of_the_landing_extra_field_are_not_counted(tmp_path):
         conn.close()
     assert parsed["h-local"][0] == ["torch"]
     assert parsed["h-plain"][0] == ["datasets", "torch", "utils"]
+
+
+def test_local_modules_are_part_of_the_key(tmp_path):
+    """The same source offered with other local modules (the importer learned the project's own
+    modules) is parsed again, and keeps one row; with the same ones, it is not."""
+    source = "import torch\nimport mylib\n"
+    code = hashlib.sha256(source.encode()).hexdigest()
+    conn = _connect(tmp_path / "local.duckdb", [(code, "train.py", source)])
+    offered = lambda local: f"select code_hash, path, source, {local}::varchar[] as local_modules from raw.code_blobs"  # noqa: E731
+    try:
+        first = update_code_imports(conn, BLOBS, workers=1)
+        assert first.parsed_now == 1 and _parsed(conn)[code][0] == ["mylib", "torch"]
+        learned = update_code_imports(conn, offered("['mylib']"), workers=1)
+        assert (learned.already_parsed, learned.parsed_now) == (0, 1)
+        assert _parsed(conn)[code][0] == ["torch"]
+        again = update_code_imports(conn, offered("['mylib', 'mylib']"), workers=1)  # the same set
+        assert (again.already_parsed, again.parsed_now) == (1, 0)
+        assert conn.execute(f"select count(*) from {TABLE}").fetchone()[0] == 1
+    finally:
+        conn.close()

@@ -5,4 +5,4 @@
 -- top-level imports cannot show). Only libraries the client's telemetry can flag at all.
 {{ config(**yearly_incremental_config()) }}
 
-{{ detection_agreement('year') }}
+{{ detection_agreement() }}
