@@ -293,6 +293,14 @@ def _scan(text: str) -> _Found:
 
 
 def _parse_statements(text: str, statements: list[re.Match[str]], found: _Found) -> None:
+    # Most statements are plainly valid (`import numpy as np`) and recur from file to file: read without
+    # ast, from a cache. Only when one of them is not does ast parse the block, as below.
+    simple = [_simple_statement(m.group(0)) for m in statements]
+    if None not in simple:
+        for names, tf_aliases in simple:
+            found.names.update(names)
+            found.tf_aliases.update(tf_aliases)
+        return
     # One parse for all statements is cheapest; only if it fails is each one parsed on its own, so that
     # one malformed statement falls back to the regex alone.
     try:
@@ -310,6 +318,67 @@ def _parse_statements(text: str, statements: list[re.Match[str]], found: _Found)
             found.names.update(_names_by_regex(statement))
             if not found.fallback:
                 found.fallback = _describe(exc, first_line=text.count("\n", 0, match.start()) + 1)
+
+
+# What _walk finds in one import statement, without ast, when the statement is plainly valid: ASCII
+# names (ast would NFKC-normalise others), single spaces or tabs, no backslash, a parenthesised name list
+# (comments and line breaks allowed inside) only after `from`. A statement that is not fullmatched is left
+# to ast; so is one naming a keyword (`import None`), checked in Python.
+_NAME = r"[A-Za-z_][A-Za-z0-9_]*"
+_DOTTED = rf"{_NAME}(?:\.{_NAME})*"
+_AS = rf"(?:[ \t]+as[ \t]+{_NAME})?"
+_PAREN_WS = r"(?:[ \t\n]|\#[^\n]*\n)*"  # inside parentheses: blanks, line breaks, whole-line comments
+_SIMPLE_IMPORT = re.compile(rf"import[ \t]+(?P<items>{_DOTTED}{_AS}(?:[ \t]*,[ \t]*{_DOTTED}{_AS})*)[ \t]*")
+_SIMPLE_FROM = re.compile(
+    rf"""from[ \t]+(?P<dots>\.*)(?P<module>{_DOTTED})?(?<=[\w.])[ \t]+import
+        (?: [ \t]+(?P<plain> \* | {_NAME}{_AS}(?:[ \t]*,[ \t]*{_NAME}{_AS})* )[ \t]*
+          | [ \t]*\((?P<paren> {_PAREN_WS}{_NAME}{_AS}(?:{_PAREN_WS},{_PAREN_WS}{_NAME}{_AS})*(?:{_PAREN_WS},)?{_PAREN_WS} )\) )""",
+    re.VERBOSE,
+)
+_PAREN_COMMENT = re.compile(r"#[^\n]*")
+_SIMPLE_CACHE_MAX = 100_000  # distinct statements kept per process (a few tens of MB at most)
+_simple_cache: dict[str, tuple[tuple[str, ...], tuple[str, ...]] | None] = {}
+
+
+def _simple_statement(statement: str) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+    """(module names, names bound to tensorflow) of a plainly valid import statement, None for any other."""
+    try:
+        return _simple_cache[statement]
+    except KeyError:
+        pass
+    result = _read_simple_statement(statement) if statement.isascii() and "\\" not in statement else None
+    if len(_simple_cache) >= _SIMPLE_CACHE_MAX:
+        _simple_cache.clear()
+    _simple_cache[statement] = result
+    return result
+
+
+def _read_simple_statement(statement: str) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+    if match := _SIMPLE_IMPORT.fullmatch(statement):
+        names, tf_aliases = [], []
+        for item in match["items"].split(","):
+            dotted, *alias = item.split()  # "a.b" or "a.b as c"
+            parts = dotted.split(".")
+            if any(map(keyword.iskeyword, parts + alias[1:])):
+                return None
+            names.append(dotted)
+            if parts[0] == "tensorflow":
+                tf_aliases.append(alias[1] if alias else "tensorflow")
+        return tuple(names), tuple(tf_aliases)
+    if match := _SIMPLE_FROM.fullmatch(statement):
+        module = match["module"]
+        imported = match["plain"] if match["plain"] is not None else _PAREN_COMMENT.sub("", match["paren"])
+        items = [item.split() for item in imported.split(",") if not item.isspace() and item]
+        words = [word for item in items for word in item[::2]] + (module.split(".") if module else [])
+        if any(map(keyword.iskeyword, words)):
+            return None
+        if match["dots"] or not module:  # relative: the project's own code
+            return (), ()
+        names = [module]
+        if module.split(".", 1)[0] == "tensorflow":
+            names += [f"{module}.keras" for item in items if item[0] == "keras"]
+        return tuple(names), ()
+    return None
 
 
 def _parse(code: str) -> ast.Module:
