@@ -33,6 +33,8 @@ import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+import orjson
+
 # Above this a source is not read at all: generated files or notebooks full of embedded outputs that size
 # carry no more imports, and a worker must not hold hundreds of MB for one blob.
 MAX_SOURCE_BYTES = 16 * 1024 * 1024
@@ -212,11 +214,12 @@ def third_party(names: Iterable[str]) -> tuple[str, ...]:
 
     ``tensorflow.keras...`` also counts ``keras`` (see ``_TF_KERAS``).
     """
-    names = [name for name in names if name and not name.startswith(".")]
-    tops = {name.split(".", 1)[0] for name in names}
+    names = list(names)
+    # A relative or empty name has the top "", which is no identifier.
+    tops = {name.split(".", 1)[0] for name in names} - STDLIB_MODULES
     if "tensorflow" in tops and any(_TF_KERAS.match(name) for name in names):
         tops.add("keras")
-    return tuple(sorted(t for t in tops if t.isidentifier() and not keyword.iskeyword(t) and t not in STDLIB_MODULES))
+    return tuple(sorted(t for t in tops if t.isidentifier() and not keyword.iskeyword(t)))
 
 
 def _result(found: _Found, parsed_method: str) -> ImportResult:
@@ -503,7 +506,9 @@ def _looks_like_notebook(text: str, path: str | None) -> bool:
 
 def _extract_notebook(text: str, prefilter: bool) -> ImportResult:
     try:
-        cells = _code_cells(json.loads(text))
+        cells = _plain_code_cells(text)
+        if cells is None:
+            cells = _code_cells(json.loads(text))
     except (ValueError, TypeError, AttributeError) as exc:
         if not text.lstrip().startswith("{"):  # named .ipynb but plain Python
             return _result(_extract_code(text, prefilter), "ast")
@@ -527,6 +532,34 @@ def _extract_notebook(text: str, prefilter: bool) -> ImportResult:
     if not any_code:
         return ImportResult((), "empty")
     return _result(found, "notebook_ast")
+
+
+def _plain_code_cells(text: str) -> list[str] | None:
+    """The code cells' sources of a plainly shaped nbformat 4 notebook, read by orjson (5x faster than json);
+    None for anything else, which ``json`` and ``_code_cells`` then read as before.
+
+    orjson and json differ only on what this refuses: invalid JSON (NaN, lone surrogates), and numbers
+    (orjson turns integers beyond 64 bits into floats), which only matter where ``str()`` would show them:
+    a source that is not a string or a list of strings.
+    """
+    try:
+        notebook = orjson.loads(text)
+    except Exception:  # noqa: BLE001 - json decides, and words the error
+        return None
+    cells = notebook.get("cells") if type(notebook) is dict else None
+    if type(cells) is not list:
+        return None
+    sources = []
+    for cell in cells:
+        if type(cell) is dict and cell.get("cell_type") == "code":
+            source = cell.get("source") or ""
+            if type(source) is str:
+                sources.append(source)
+            elif type(source) is list and all(type(line) is str for line in source):
+                sources.append("".join(source))
+            else:
+                return None
+    return sources
 
 
 def _code_cells(notebook: object) -> list[str] | None:
