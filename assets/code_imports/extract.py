@@ -216,7 +216,7 @@ def third_party(names: Iterable[str]) -> tuple[str, ...]:
     """
     names = list(names)
     # A relative or empty name has the top "", which is no identifier.
-    tops = {name.split(".", 1)[0] for name in names} - STDLIB_MODULES
+    tops = {name.partition(".")[0] for name in names} - STDLIB_MODULES
     if "tensorflow" in tops and any(_TF_KERAS.match(name) for name in names):
         tops.add("keras")
     return tuple(sorted(t for t in tops if t.isidentifier() and not keyword.iskeyword(t)))
@@ -349,11 +349,19 @@ def _keras_bases(text: str) -> set[str]:
 def _parse_statements(text: str, statements: list[re.Match[str]], found: _Found) -> None:
     # Most statements are plainly valid (`import numpy as np`) and recur from file to file: read without
     # ast, from a cache. Only when one of them is not does ast parse the block, as below.
-    simple = [_simple_statement(m.group(0)) for m in statements]
-    if None not in simple:
-        for names, tf_aliases in simple:
-            found.names.update(names)
-            found.tf_aliases.update(tf_aliases)
+    # What a plainly valid statement adds, ast would add too (below, whichever way it goes).
+    cached = _simple_cache.get
+    for match in statements:
+        statement = match.group(0)
+        simple = cached(statement, _UNSEEN)
+        if simple is _UNSEEN:
+            simple = _simple_statement(statement)
+        if simple is None:
+            break
+        found.names.update(simple[0])
+        if simple[1]:
+            found.tf_aliases.update(simple[1])
+    else:
         return
     # One parse for all statements is cheapest; only if it fails is each one parsed on its own, so that
     # one malformed statement falls back to the regex alone.
@@ -392,6 +400,7 @@ _SIMPLE_FROM = re.compile(
 _PAREN_COMMENT = re.compile(r"#[^\n]*")
 _SIMPLE_CACHE_MAX = 100_000  # distinct statements kept per process (a few tens of MB at most)
 _simple_cache: dict[str, tuple[tuple[str, ...], tuple[str, ...]] | None] = {}
+_UNSEEN = object()
 
 
 def _simple_statement(statement: str) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
@@ -555,8 +564,11 @@ def _plain_code_cells(text: str) -> list[str] | None:
             source = cell.get("source") or ""
             if type(source) is str:
                 sources.append(source)
-            elif type(source) is list and all(type(line) is str for line in source):
-                sources.append("".join(source))
+            elif type(source) is list:
+                try:
+                    sources.append("".join(source))
+                except TypeError:  # an item that is not a string
+                    return None
             else:
                 return None
     return sources
@@ -584,7 +596,7 @@ def _python_of_cell(cell: str) -> str | None:
     """The cell as Python: magics and shell lines become ``pass``; None for a cell in another language."""
     if "\r" in cell:
         cell = cell.replace("\r\n", "\n").replace("\r", "\n")
-    stripped = cell.lstrip()
+    stripped = cell.lstrip() if "%%" in cell else ""  # no copy of most cells
     if stripped.startswith("%%"):
         first, _, rest = stripped.partition("\n")
         magic, _, argument = first[2:].partition(" ")
