@@ -355,6 +355,7 @@ def _end_to_end_once(blobs: list[tuple[str, str]], workers: int) -> dict:
         conn.register("rows_table", _rows_table(rows))
         conn.execute("insert into raw.code_blobs select * from rows_table")
         conn.unregister("rows_table")
+        conn.execute("checkpoint")  # else the first commit of the measured call writes the sources out
         query = "select code_hash, path, source from raw.code_blobs"
         cpu = _cpu_with_children()
         # pool_min_rows=1: measure the pool whenever workers > 1, whatever the (small) sample size.
