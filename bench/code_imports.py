@@ -2,11 +2,18 @@
 end to end through DuckDB, and what that means for one quarter of runs.
 
     .venv/bin/python bench/code_imports.py [--files 3000] [--seed 0]
+        [--blobs 'PARQUET_GLOB' [--limit N]] [--reference GIT_REV] [--quarter 'PARQUET_GLOB' --work DIR]
 
 Sources are synthesised from the unit-test corpus: whole top-level statements of its valid scripts
 recombined into 50-400-line scripts (so every one parses), about 10 % turned into notebooks with magics
-and 3 % given a Python 2 ``print`` statement (the full strategy's fallback path). Writes
-``bench/results_code_imports.json`` and prints a table.
+and 3 % given a Python 2 ``print`` statement (the full strategy's fallback path). ``--blobs`` measures
+real code blobs instead (a landing zone's ``code_blobs`` Parquet files, read only; ``--limit`` of them,
+spread over the hashes). ``--reference REV`` also loads ``extract.py`` as it was at that git revision
+and checks, on the same sources plus the unit corpus, that both give identical modules, method and
+error, and measures both on one core in the same sitting (CPU time, interleaved, best of 3).
+``--quarter`` runs ``update_code_imports`` with two workers on every blob of the glob (a full quarter's
+new code), from a DuckDB file built once in ``--work``. Writes ``bench/results_code_imports.json`` and
+prints a table.
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ from __future__ import annotations
 import argparse
 import ast
 import hashlib
+import importlib.util
 import json
 import multiprocessing
 import os
@@ -21,6 +29,7 @@ import platform
 import random
 import resource
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -32,7 +41,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from assets.code_imports.cache import DDL, update_code_imports
+from assets.code_imports.cache import DDL, SCHEMA, update_code_imports
 from assets.code_imports.extract import extract_imports
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -119,6 +128,134 @@ def synthesise(n: int, seed: int) -> list[tuple[str, str]]:
     return out
 
 
+def real_blobs(glob: str, limit: int | None) -> list[tuple[str, str]]:
+    """(path, source) of landing-zone code blobs; ``limit`` of them, spread over the hashes."""
+    conn = duckdb.connect()
+    try:
+        conn.execute("set enable_progress_bar = false")
+        order = f"order by hash(code_hash) limit {int(limit)}" if limit else ""
+        return conn.execute(f"select path, source from read_parquet(?) {order}", [glob]).fetchall()
+    finally:
+        conn.close()
+
+
+# --- the reference: the same sources through extract.py as it was --------------------------------------
+
+
+def load_reference(rev: str):
+    """``assets/code_imports/extract.py`` at git revision ``rev``, imported as a module of its own."""
+    code = subprocess.run(
+        ["git", "show", f"{rev}:assets/code_imports/extract.py"], cwd=ROOT, check=True, capture_output=True, text=True
+    ).stdout
+    path = Path(tempfile.mkdtemp()) / "reference_extract.py"
+    path.write_text(code)
+    spec = importlib.util.spec_from_file_location("reference_extract", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+def compare_with_reference(reference, rev: str, blobs: list[tuple[str, str]], repeat: int = 3) -> dict:
+    """Identical results (modules, method, error) old vs new, and CPU us per file of each on one core."""
+    corpus = []
+    for file in sorted(CORPUS.rglob("*")):
+        if file.is_file():
+            data = file.read_bytes()
+            text = data.decode("utf-8", "replace")
+            corpus += [(file.name, data), (file.name, text), (None, text)]
+    differences, checked = [], 0
+    for prefilter, sources in ((True, blobs + corpus), (False, blobs[-4000:] + corpus)):
+        for path, source in sources:
+            old = reference.extract_imports(source, path, prefilter=prefilter, local_modules=("data",))
+            new = extract_imports(source, path, prefilter=prefilter, local_modules=("data",))
+            checked += 1
+            if (old.modules, old.method, old.error) != (new.modules, new.method, new.error):
+                differences.append({"path": path, "prefilter": prefilter, "old": repr(old), "new": repr(new)})
+    cpu = {"old": float("inf"), "new": float("inf")}
+    for _ in range(repeat):  # interleaved, so that both see the same load
+        for name, fn in (("old", reference.extract_imports), ("new", extract_imports)):
+            _clear_caches()
+            started = time.process_time()
+            for path, source in blobs:
+                fn(source, path)
+            cpu[name] = min(cpu[name], time.process_time() - started)
+    old_us, new_us = cpu["old"] / len(blobs) * 1e6, cpu["new"] / len(blobs) * 1e6
+    return {
+        "reference": rev,
+        "results_compared": checked,
+        "differences": len(differences),
+        "first_differences": differences[:5],
+        "files_timed": len(blobs),
+        "old_cpu_us_per_file": round(old_us, 1),
+        "new_cpu_us_per_file": round(new_us, 1),
+        "old_files_per_s_per_core": round(1e6 / old_us),
+        "new_files_per_s_per_core": round(1e6 / new_us),
+        "speed_up": round(old_us / new_us, 2),
+    }
+
+
+def _clear_caches() -> None:
+    """A measurement starts as a fresh worker would: no import statement seen yet."""
+    from assets.code_imports import extract
+
+    extract._simple_cache.clear()
+    extract._local_modules_of_path.cache_clear()
+
+
+# --- a full quarter, end to end ---------------------------------------------------------------------------
+
+
+def measure_quarter(glob: str, work: Path, workers: int) -> dict:
+    """update_code_imports over every blob of ``glob``: the asset's step for one quarter's new code."""
+    work.mkdir(parents=True, exist_ok=True)
+    db = work / "quarter.duckdb"
+    if not db.exists():  # built once: loading 2 GB of sources is not what is measured
+        conn = duckdb.connect(str(db))
+        try:
+            conn.execute("set enable_progress_bar = false")
+            conn.execute("create schema raw")
+            conn.execute(
+                "create table raw.code_blobs as select code_hash, path, source from read_parquet(?)", [glob]
+            )
+            conn.execute("checkpoint")
+        finally:
+            conn.close()
+    conn = duckdb.connect(str(db))
+    try:
+        conn.execute(f"drop schema if exists {SCHEMA} cascade")
+        conn.execute("checkpoint")
+        cpu, wall = _cpu_split(), time.perf_counter()
+        load = os.getloadavg()[0]
+        stats = update_code_imports(conn, "select code_hash, path, source from raw.code_blobs", workers=workers)
+        wall = time.perf_counter() - wall
+        parent, children = (after - before for after, before in zip(_cpu_split(), cpu, strict=True))
+    finally:
+        conn.close()
+    total_cpu = parent + children
+    return {
+        "workers": workers,
+        "files": stats.parsed_now,
+        "wall_s": round(wall, 1),
+        "files_per_s_wall": round(stats.parsed_now / wall),
+        "parent_cpu_s": round(parent, 1),
+        "workers_cpu_s": round(children, 1),
+        "cpu_us_per_file": round(total_cpu / stats.parsed_now * 1e6, 1),
+        # What one quiet core does, all CPU (reading, parsing, writing back, the pool's start) counted.
+        "files_per_s_per_core": round(stats.parsed_now / total_cpu),
+        "pool_batches": stats.pool_batches,
+        "by_method": stats.by_method,
+        "errors": stats.errors,
+        "loadavg_1m_before_after": [round(load, 2), round(os.getloadavg()[0], 2)],
+    }
+
+
+def _cpu_split() -> tuple[float, float]:
+    """(this process, its ended children): CPU seconds, all threads."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time(), usage.ru_utime + usage.ru_stime
+
+
 # --- measurements ---------------------------------------------------------------------------------------
 
 
@@ -150,6 +287,7 @@ def measure_extract(blobs: list[tuple[str, str]], prefilter: bool, workers: int,
 
 
 def _timed_in_process(blobs: list[tuple[str, str]], prefilter: bool) -> tuple[float, float, list]:
+    _clear_caches()  # a repetition must not find the statements of the previous one
     wall, cpu = time.perf_counter(), time.process_time()
     results = _extract_all(blobs, prefilter)
     return time.perf_counter() - wall, time.process_time() - cpu, results
@@ -217,6 +355,7 @@ def _end_to_end_once(blobs: list[tuple[str, str]], workers: int) -> dict:
         conn.register("rows_table", _rows_table(rows))
         conn.execute("insert into raw.code_blobs select * from rows_table")
         conn.unregister("rows_table")
+        conn.execute("checkpoint")  # else the first commit of the measured call writes the sources out
         query = "select code_hash, path, source from raw.code_blobs"
         cpu = _cpu_with_children()
         # pool_min_rows=1: measure the pool whenever workers > 1, whatever the (small) sample size.
@@ -301,11 +440,30 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--files", type=int, default=3000)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--blobs", help="Parquet glob of real code blobs to measure instead of synthesised ones")
+    parser.add_argument("--limit", type=int, help="at most this many of --blobs")
+    parser.add_argument("--reference", help="git revision whose extract.py the results must equal")
+    parser.add_argument("--quarter", help="Parquet glob of a full quarter's code blobs: end to end, 2 workers")
+    parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "bench_code_imports")
     args = parser.parse_args(argv)
 
-    blobs = synthesise(args.files, args.seed)
+    if args.quarter:
+        quarter = measure_quarter(args.quarter, args.work, WORKERS)
+        print(json.dumps(quarter, indent=2))
+        _merge_results({"quarter_end_to_end": {"glob": args.quarter, **quarter}})
+        return 0
+
+    blobs = real_blobs(args.blobs, args.limit) if args.blobs else synthesise(args.files, args.seed)
+    reference = None
+    if args.reference:
+        reference = compare_with_reference(load_reference(args.reference), args.reference, blobs)
+        print(f"reference {args.reference}: {json.dumps(reference, indent=2)}", flush=True)
+        if reference["differences"]:
+            print("DIFFERENT RESULTS: see first_differences", file=sys.stderr)
+            return 1
     line_counts = [s.count("\n") + 1 for p, s in blobs if p.endswith(".py")]
     mix = {
+        "sources": args.blobs or "synthesised",
         "files": len(blobs),
         "notebooks": sum(p.endswith(".ipynb") for p, _ in blobs),
         "py2": sum(p.startswith("py2_") for p, _ in blobs),
@@ -333,6 +491,7 @@ def main(argv: list[str] | None = None) -> int:
             "loadavg_1m_before_after": [round(load_before[0], 2), round(os.getloadavg()[0], 2)],
         },
         "mix": mix,
+        "reference": reference,
         "extract": extract_rows,
         "latency": latency,
         "end_to_end": e2e_rows,
@@ -345,9 +504,19 @@ def main(argv: list[str] | None = None) -> int:
         },
         "projection": projections(extract_rows, e2e_rows, noop["seconds"]),
     }
-    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    _merge_results(results)
     _print_table(results)
     return 0
+
+
+def _merge_results(results: dict) -> None:
+    """Write the results; a --quarter run keeps the other measurements and the others keep its."""
+    previous = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    if "quarter_end_to_end" in previous and "quarter_end_to_end" not in results:
+        results = {**results, "quarter_end_to_end": previous["quarter_end_to_end"]}
+    elif "quarter_end_to_end" in results:
+        results = {**previous, **results}
+    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
 
 
 def _print_table(results: dict) -> None:
