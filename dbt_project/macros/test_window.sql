@@ -5,8 +5,8 @@
     tables replaced per invocation) are tested whole. A test's own `where` config still wins.
     dbt calls get_where_subquery for the `model` argument of every generic test. -#}
 {% macro get_where_subquery(relation) -%}
-    {#- unique_across_history checks all history by its very meaning (macros/generic_tests.sql). -#}
-    {%- if (model.get('test_metadata') or {}).get('name') == 'unique_across_history' and not config.get('where') -%}
+    {#- rows_per_period_match_source checks all history by its very meaning (macros/generic_tests.sql). -#}
+    {%- if (model.get('test_metadata') or {}).get('name') == 'rows_per_period_match_source' and not config.get('where') -%}
         {%- do return(relation) -%}
     {%- endif -%}
     {%- set where = config.get('where', '') or test_window_predicate() -%}
