@@ -54,6 +54,12 @@ OUTSIDE_JS = """() => Array.from(document.querySelectorAll('.chart-box')).flatMa
   }).map(t => `${box.dataset.chart}: "${t.textContent}" outside its box`);
 })"""
 
+# A headline figure broken over two lines ("122,66" / "3,577" at 360 px) reads as two numbers.
+WRAPPED_FIGURES_JS = """() => Array.from(document.querySelectorAll('.headline data')).filter(d => {
+  const rects = d.getClientRects();
+  return rects.length > 1 || d.getBoundingClientRect().height > 1.6 * parseFloat(getComputedStyle(d).lineHeight || 0);
+}).map(d => `headline figure "${d.textContent}" wraps over lines`)"""
+
 
 @dataclass
 class PageCheck:
@@ -127,6 +133,7 @@ def check_page(browser, url: str, width: int, *, screenshots: Path | None = None
         check.problems += [f"{c}: wider than its column" for c in too_wide]
         check.problems += [f"labels overlap: {o}" for o in tab.evaluate(OVERLAPPING_LABELS_JS, 2)]
         check.problems += tab.evaluate(OUTSIDE_JS)
+        check.problems += tab.evaluate(WRAPPED_FIGURES_JS)
         check.problems += [f"broken link: {h}" for h in broken_links(tab, url)]
         check.problems += [f"console error: {e}" for e in errors]
         check.problems += [f"request leaves the file: {r}" for r in check.requests if not r.startswith(("file://", "data:"))]

@@ -5,9 +5,9 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from .registry import DEMOGRAPHICS, ChartSpec, by_year_query, fmt_int, fmt_share
-from .three_ways import (MAX_NAMED, OTHER, colour, complete_years, first_last, from_to, grouped_values, label_of,
-                         last_two, stacked_shares, tip, value, year_on_year)
+from .registry import DEMOGRAPHICS, ChartSpec, by_year_query, fmt_int
+from .three_ways import (MAX_NAMED, OTHER, colour, complete_years, first_last, fmt_share, from_to, grouped_values,
+                         label_of, last_two, stacked_shares, tip, value, year_on_year)
 
 # Countries drawn as their own line (the rest summed as "Other"): as many as the palette tells apart.
 TOP_COUNTRIES = MAX_NAMED

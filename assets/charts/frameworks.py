@@ -9,8 +9,9 @@ import math
 import altair as alt
 import pandas as pd
 
-from .registry import FRAMEWORKS, ChartSpec, fmt_int, fmt_share
-from .three_ways import MEASURES, SHARES, first_last, from_to, grouped_values, label_of, last_two, value, year_on_year
+from .registry import FRAMEWORKS, ChartSpec, fmt_int
+from .three_ways import (MEASURES, SHARES, first_last, fmt_share, from_to, grouped_values, label_of, last_two, value,
+                         year_on_year)
 
 RUN_LENGTH = {"median_runtime_minutes": "Median run (minutes)", "mean_runtime_minutes": "Mean run (minutes)",
               "p90_runtime_minutes": "90th percentile run (minutes)"}

@@ -6,9 +6,10 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from .registry import FURTHER, HARDWARE, ChartSpec, by_year_query, fmt_share
+from .registry import FURTHER, HARDWARE, ChartSpec, by_year_query
 from .theme import LABEL_LIMIT
-from .three_ways import SHARES, first_last, from_to, label_of, melt, panels, share_lines, tip, value, year_on_year
+from .three_ways import (SHARES, first_last, fmt_share, from_to, label_of, melt, panels, share_lines, tip, value,
+                         year_on_year)
 
 # Placeholders of fct_runs: runs without an identified GPU model.
 NO_GPU = "No GPU (CPU only or not probed)"

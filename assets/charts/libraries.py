@@ -9,9 +9,9 @@ import pandas as pd
 import math
 
 from .frameworks import PROFESSIONS, by_profession, fmt_ratio, latest
-from .registry import LIBRARIES, METHOD, ChartSpec, fmt_int, fmt_share
+from .registry import LIBRARIES, METHOD, ChartSpec, fmt_int
 from .theme import LABEL_LIMIT, PALETTE
-from .three_ways import SHARES, colour, grouped_values, label_of, panels, tip
+from .three_ways import SHARES, colour, fmt_share, grouped_values, label_of, panels, tip
 
 GROWTH = {"user_growth": "Growth in active users", "run_growth": "Growth in runs", "hour_growth": "Growth in training hours"}
 TOP_GROWERS = 10

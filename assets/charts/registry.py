@@ -97,9 +97,5 @@ def by_year_query(mart: str, columns: str) -> str:
 """
 
 
-def fmt_share(x: float) -> str:
-    return f"{100 * x:.0f}%"
-
-
 def fmt_int(x: float) -> str:
     return f"{int(round(x)):,}"

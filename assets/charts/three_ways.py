@@ -211,12 +211,23 @@ def last_two(df: pd.DataFrame, period: str = "year") -> tuple[pd.DataFrame | Non
     return (df[df[period] == periods[-2]] if len(periods) > 1 else None), last
 
 
+def fmt_share(x: float) -> str:
+    """A share in whole percent; a share that rounds to 0% or 100% without being it says so ("<1%",
+    ">99%"): "0% of training hours" read as none at all on the full-size year."""
+    text = f"{100 * x:.0f}%"
+    if text == "0%" and x > 0:
+        return "<1%"
+    if text == "100%" and x < 1:
+        return ">99%"
+    return text
+
+
 def year_on_year(df: pd.DataFrame, figure, *, share: bool = True, fmt=None) -> str:
     """ "2022 (full year) 30% (+5 points on 2021)": the last year's figure and its change on the year
     before; "(no earlier year to compare)" with one year. Shares change in points, counts in %."""
     prev, last = last_two(df)
     now = figure(last)
-    text = f"{label_of(last)} {(fmt or (lambda x: f'{100 * x:.0f}%' if share else f'{x:,.0f}'))(now)}"
+    text = f"{label_of(last)} {(fmt or (fmt_share if share else lambda x: f'{x:,.0f}'))(now)}"
     if prev is None:
         return text + " (no earlier year to compare)"
     before = figure(prev)

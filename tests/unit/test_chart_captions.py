@@ -278,3 +278,11 @@ if __name__ == "__main__":  # refresh the frames from a materialized data direct
     with duckdb.connect(str(Path(sys.argv[1]) / "warehouse" / "stateofml.duckdb"), read_only=True) as conn:
         for spec in ALL_CHARTS:
             conn.execute(spec.query, {"end": Quarter(2022, 4).end}).df().to_parquet(FRAMES / f"{spec.name}.parquet", index=False)
+
+
+@pytest.mark.parametrize(("share", "text"), [(0.0, "0%"), (0.004, "<1%"), (0.006, "1%"), (0.42, "42%"),
+                                             (0.994, "99%"), (0.995, ">99%"), (1.0, "100%")])
+def test_a_share_rounding_to_none_or_all_says_it_is_not(share, text):
+    # The full-size year's boosted-trees finding read "for 0% of training hours" for 0.3 %.
+    from assets.charts.three_ways import fmt_share
+    assert fmt_share(share) == text
