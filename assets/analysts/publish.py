@@ -5,6 +5,13 @@ would stop the pipeline, and a running pipeline would refuse the analyst. The pu
 is a different file: written beside the old one under a temporary name and swapped in with
 ``os.replace``, so a reader who holds the old file keeps reading its snapshot, a new reader gets
 the new one, and the pipeline never waits for anyone.
+
+The core's two large tables (fct_runs, fct_run_libraries: tens of millions and hundreds of millions
+of rows a quarter) are the exception, marked in their dbt yml (``meta: {analysts_copy:
+parquet_by_quarter}``): copying them whole at every publication cost more than the quarter's dbt
+build at full size (205 s of an 848 s quarter) and grows with every quarter of history. They are
+written as one Parquet file per quarter, only for the quarters the run built (and any the folder
+lacks), each file swapped in whole; in the DuckDB copy they are views over those files.
 """
 
 from __future__ import annotations
@@ -17,10 +24,14 @@ from typing import Any
 
 import duckdb
 
+from stateofml.quarters import Quarter
+
 # The warehouse's name: the same catalog name (stateofml) and the same SQL work on both files.
 COPY_FILE = "stateofml.duckdb"
 # The dbt docs site, one page that opens from disk.
 DOCS_SITE = Path("dbt_docs") / "index.html"
+# The meta value (`analysts_copy`) of a mart published as Parquet files by quarter (see above).
+BY_QUARTER = "parquet_by_quarter"
 # dbt_project.yml's `name`: the middle of every model's unique_id (model.stateofml.<name>).
 DBT_PROJECT = "stateofml"
 
@@ -43,6 +54,7 @@ class Relation:
     name: str
     description: str = ""
     columns: Mapping[str, str] = field(default_factory=dict)  # column -> description
+    by_quarter: bool = False  # published as <parquet>/<name>/<quarter>.parquet, a view in the copy
 
     @property
     def sql(self) -> str:
@@ -59,11 +71,13 @@ def published_relations(manifest: Mapping[str, Any]) -> list[Relation]:
     for node in manifest["nodes"].values():
         is_mart = node["resource_type"] == "model" and node["fqn"][1] == "marts"
         if is_mart or node["resource_type"] == "seed":
+            meta = {**node.get("meta", {}), **node.get("config", {}).get("meta", {})}
             relations.append(Relation(
                 schema=node["schema"],
                 name=node.get("alias") or node["name"],
                 description=(node.get("description") or "").strip(),
                 columns={c: (v.get("description") or "").strip() for c, v in node.get("columns", {}).items()},
+                by_quarter=is_mart and meta.get("analysts_copy") == BY_QUARTER,
             ))
     return sorted(relations, key=lambda r: (r.schema, r.name))
 
@@ -80,10 +94,17 @@ def existing(conn: duckdb.DuckDBPyConnection, relations: list[Relation]) -> list
     return [r for r in relations if (r.schema, r.name) in present]
 
 
-def publish_copy(conn: duckdb.DuckDBPyConnection, relations: list[Relation], target: Path) -> dict[str, int]:
+def quarter_files(folder: Path, r: Relation) -> Path:
+    """Where a by-quarter mart's files are: ``<folder>/<name>/<2022Q4>.parquet``."""
+    return folder / r.name
+
+
+def publish_copy(conn: duckdb.DuckDBPyConnection, relations: list[Relation], target: Path,
+                 parquet: Path) -> dict[str, int]:
     """Copy the relations from the warehouse (``conn``) into a new DuckDB file, with the dbt
-    descriptions as table and column comments, then swap it in as ``target``. Row counts by
-    ``schema.name``."""
+    descriptions as table and column comments, then swap it in as ``target``. A by-quarter mart
+    becomes a view over its Parquet files under ``parquet`` (export_parquet writes them first;
+    absolute paths, so the view works from any working directory). Row counts by ``schema.name``."""
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
@@ -93,9 +114,15 @@ def publish_copy(conn: duckdb.DuckDBPyConnection, relations: list[Relation], tar
     try:
         for r in relations:
             conn.execute(f'create schema if not exists publish."{r.schema}"')
-            conn.execute(f"create table publish.{r.sql} as select * from {r.sql}")
+            files = sorted(quarter_files(parquet, r).glob("*.parquet")) if r.by_quarter else []
+            if files:
+                glob = str(quarter_files(parquet.resolve(), r) / "*.parquet")
+                conn.execute(f"create view publish.{r.sql} as select * from read_parquet({_literal(glob)})")
+            else:  # a small mart; or a by-quarter one with no quarter built yet (an empty table keeps its columns)
+                conn.execute(f"create table publish.{r.sql} as select * from {r.sql}" + (" limit 0" if r.by_quarter else ""))
             if r.description:
-                conn.execute(f"comment on table publish.{r.sql} is {_literal(r.description)}")
+                kind = "view" if files else "table"
+                conn.execute(f"comment on {kind} publish.{r.sql} is {_literal(r.description)}")
             columns = {c for (c,) in conn.execute(
                 "select column_name from information_schema.columns "
                 "where table_catalog = 'publish' and table_schema = $s and table_name = $n",
@@ -113,22 +140,49 @@ def publish_copy(conn: duckdb.DuckDBPyConnection, relations: list[Relation], tar
     return rows
 
 
-def export_parquet(conn: duckdb.DuckDBPyConnection, relations: list[Relation], folder: Path) -> list[Path]:
-    """Each mart as ``<folder>/<mart>.parquet`` (zstd), each file swapped in whole; files of marts
-    that no longer exist are removed."""
+def _write_parquet(conn: duckdb.DuckDBPyConnection, select: str, path: Path) -> None:
+    """``select`` as the zstd Parquet file ``path``, swapped in whole (a reader never sees half a file)."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        conn.execute(f"copy ({select}) to {_literal(str(tmp))} (format parquet, compression zstd)")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def export_parquet(conn: duckdb.DuckDBPyConnection, relations: list[Relation], folder: Path,
+                   quarters: list[Quarter]) -> list[Path]:
+    """Each mart as ``<folder>/<mart>.parquet`` (zstd), rewritten whole; each by-quarter mart as
+    ``<folder>/<mart>/<quarter>.parquet``, rewritten for ``quarters`` (the run's) and for any
+    quarter of the warehouse the folder lacks; files of marts or quarters that are no longer in
+    the warehouse are removed. The files written."""
     folder.mkdir(parents=True, exist_ok=True)
-    written = []
+    written, kept = [], []
     for r in relations:
         if not r.is_mart:
             continue
-        path = folder / f"{r.name}.parquet"
-        tmp = folder / f".{r.name}.parquet.{os.getpid()}.tmp"
-        try:
-            conn.execute(f"copy (select * from {r.sql}) to {_literal(str(tmp))} (format parquet, compression zstd)")
-            os.replace(tmp, path)
-        finally:
-            tmp.unlink(missing_ok=True)
-        written.append(path)
+        if not r.by_quarter:
+            _write_parquet(conn, f"select * from {r.sql}", folder / f"{r.name}.parquet")
+            written.append(folder / f"{r.name}.parquet")
+            continue
+        sub = quarter_files(folder, r)
+        sub.mkdir(exist_ok=True)
+        built = {Quarter.containing(d) for (d,) in conn.execute(f"select distinct quarter_start from {r.sql}").fetchall()}
+        for q in sorted(built):
+            path = sub / f"{q.compact}.parquet"
+            if q in quarters or not path.exists():
+                _write_parquet(conn, f"select * from {r.sql} where quarter_start = date '{q.start}'", path)
+                written.append(path)
+            else:
+                kept.append(path)
+        for stale in set(sub.glob("*.parquet")) - set(written) - set(kept):
+            stale.unlink()
+    marts = {quarter_files(folder, r) for r in relations if r.is_mart and r.by_quarter}
     for stale in set(folder.glob("*.parquet")) - set(written):
         stale.unlink()
+    for stale in {d for d in folder.iterdir() if d.is_dir()} - marts:
+        for f in stale.glob("*.parquet"):
+            f.unlink()
+        if not any(stale.iterdir()):
+            stale.rmdir()
     return written

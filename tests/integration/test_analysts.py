@@ -8,6 +8,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from datetime import date
 
 import dagster as dg
 import duckdb
@@ -53,7 +54,9 @@ def test_copy_holds_marts_and_lookup_tables_with_their_descriptions(built):
     copy = data / "analysts" / "stateofml.duckdb"
     assert copy_rows(copy) == Q4_ROWS
     with duckdb.connect(str(copy), read_only=True) as conn:
-        tables = dict(conn.execute("select schema_name || '.' || table_name, comment from duckdb_tables()").fetchall())
+        tables = dict(conn.execute("select schema_name || '.' || table_name, comment from duckdb_tables() union all "
+                                   "select schema_name || '.' || view_name, comment from duckdb_views() where not internal"
+                                   ).fetchall())
         columns = conn.execute("select table_name, column_name, comment from duckdb_columns() "
                                "where schema_name = 'marts'").fetchall()
         assert conn.execute("select count(*) from reference.countries where country_code = 'CN'").fetchone() == (1,)
@@ -67,13 +70,22 @@ def test_copy_holds_marts_and_lookup_tables_with_their_descriptions(built):
     assert not list((data / "analysts").glob(".*tmp*")), "temporary files left behind"
 
 
+def relations():
+    return published_relations(json.loads(dbt_project.manifest_path.read_text()))
+
+
 def marts() -> list[str]:
-    return [r.name for r in published_relations(json.loads(dbt_project.manifest_path.read_text())) if r.is_mart]
+    return [r.name for r in relations() if r.is_mart]
 
 
 def test_parquet_export_matches_the_mart(built):
     data, _ = built
-    assert sorted(p.stem for p in (data / "analysts" / "parquet").glob("*.parquet")) == sorted(marts())
+    parquet = data / "analysts" / "parquet"
+    by_quarter = {r.name for r in relations() if r.by_quarter}
+    assert by_quarter == {"fct_runs", "fct_run_libraries"}
+    assert sorted(p.stem for p in parquet.glob("*.parquet")) == sorted(set(marts()) - by_quarter)
+    assert {p.relative_to(parquet).as_posix() for p in parquet.glob("*/*.parquet")} == \
+        {f"{name}/2022Q4.parquet" for name in by_quarter}
     with duckdb.connect() as conn:
         rows = conn.execute(
             f"select country_code, active_users from '{data}/analysts/parquet/active_users_by_country_by_quarter.parquet' "
@@ -162,3 +174,43 @@ def test_publishing_never_waits_for_a_reader_who_keeps_the_old_snapshot(built):
             reader.kill()
         with warehouse.get_connection() as conn:
             conn.execute("delete from marts.active_users_by_country_by_quarter where quarter_start = '2022-07-01'")
+
+
+def test_the_core_is_published_by_quarter_and_only_the_quarters_built_are_rewritten(built, tmp_path, monkeypatch):
+    """fct_runs and fct_run_libraries go out as one Parquet file per quarter (a full-size quarter's
+    copy of the whole history cost more than its dbt build): the run's quarters are rewritten, a
+    quarter the folder lacks is written, the others are left alone, a quarter gone from the
+    warehouse is removed; in the copy they are views that read the files from any directory."""
+    data, instance = built
+    folder, copy = data / "analysts" / "parquet" / "fct_runs", data / "analysts" / "stateofml.duckdb"
+    warehouse = Warehouse(database=str(data / "warehouse" / "stateofml.duckdb"))
+
+    def publish():
+        assert dg.materialize([marts_copy], resources=build_resources(data), instance=instance, partition_key=Q4).success
+        return {p.name: p.stat().st_ino for p in folder.glob("*.parquet")}
+
+    def counts(conn, table):
+        return conn.execute(f"select quarter_start, count(*) from {table} group by all order by all").fetchall()
+
+    with warehouse.get_connection() as conn:  # a Q3 the warehouse holds but the folder lacks
+        conn.execute("insert into marts.fct_runs select * replace (date '2022-07-01' as quarter_start) "
+                     "from marts.fct_runs limit 2")
+    try:
+        first = publish()
+        assert set(first) == {"2022Q3.parquet", "2022Q4.parquet"}
+        second = publish()
+        assert second["2022Q3.parquet"] == first["2022Q3.parquet"]  # not the run's quarter: left alone
+        assert second["2022Q4.parquet"] != first["2022Q4.parquet"]  # the run's quarter: rewritten
+        monkeypatch.chdir(tmp_path)  # the views' paths are absolute
+        with duckdb.connect(str(copy), read_only=True) as analyst, warehouse.get_connection() as conn:
+            kinds = dict(analyst.execute("select table_name, table_type from information_schema.tables "
+                                         "where table_schema = 'marts'").fetchall())
+            assert kinds["fct_runs"] == kinds["fct_run_libraries"] == "VIEW" and kinds["dim_users"] == "BASE TABLE"
+            assert counts(analyst, "marts.fct_runs") == counts(conn, "marts.fct_runs") == \
+                [(date(2022, 7, 1), 2), (date(2022, 10, 1), conn.execute(
+                    "select count(*) from marts.fct_runs where quarter_start = '2022-10-01'").fetchone()[0])]
+            assert analyst.execute("select comment from duckdb_views() where view_name = 'fct_runs'").fetchone()[0]
+    finally:
+        with warehouse.get_connection() as conn:
+            conn.execute("delete from marts.fct_runs where quarter_start = '2022-07-01'")
+    assert set(publish()) == {"2022Q4.parquet"}  # gone from the warehouse: gone from the folder
