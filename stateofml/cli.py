@@ -288,6 +288,7 @@ class _PoolWait:
         self.since: float | None = None
         self.started = ""
         self.shown: list | None = None
+        self.swept = False
 
     def blocked(self, run_id: str | None = None) -> bool:
         """Whether a step of ``run_id`` (None: a run about to start) has to wait for the pool."""
@@ -298,6 +299,12 @@ class _PoolWait:
                 return not pool_is_free(self.instance, self.pool)
             return waiting_in_pool(self.instance, self.pool, run_id)
 
+        # Once before the run starts, whatever the pool says: a run killed between two steps holds
+        # no slot, so waiting would never find it, and it would say STARTED for ever.
+        if not self.swept and run_id is None:
+            self.swept = True
+            for line in release_dead_runs(self.instance, self.pool):
+                self.say(f"  {line}")
         if not waits():
             self.since = self.shown = None
             return False

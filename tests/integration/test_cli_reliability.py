@@ -144,6 +144,30 @@ def waiting_world(tmp_path_factory):
     return root, home, dead, live
 
 
+def test_a_run_killed_between_steps_is_released_by_the_next_command_though_the_pool_is_free(tmp_path):
+    """kill -9 between two steps leaves a STARTED run that holds no slot: the pool looks free, so the
+    next command never waits, yet the dead run must not say STARTED for ever (CI caught the kill-at-
+    charts test launching after such a run and printing no release)."""
+    from stateofml.cli import _PoolWait
+
+    home = instance_home(tmp_path)
+    said: list[str] = []
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        instance.event_log_storage.set_concurrency_slots(WAREHOUSE_POOL, 1)
+        dead = str(uuid.uuid4())
+        instance.add_run(dg.DagsterRun(job_name="dead", run_id=dead, tags=gone_process_tags(),
+                                       status=dg.DagsterRunStatus.STARTED))
+        live = str(uuid.uuid4())  # a run of this (live) process between steps: left alone
+        instance.add_run(dg.DagsterRun(job_name="live", run_id=live, tags=process_tags(),
+                                       status=dg.DagsterRunStatus.STARTED))
+        wait = _PoolWait(instance, said.append, 5, WAREHOUSE_POOL)
+        assert wait.blocked() is False  # the pool is free: no wait
+        assert len(said) == 1 and said[0].startswith(f"  run {dead[:8]} (dead) released: its process (pid ")
+        assert instance.get_run_by_id(dead).status == dg.DagsterRunStatus.FAILURE
+        assert instance.get_run_by_id(live).status == dg.DagsterRunStatus.STARTED
+        assert wait.blocked() is False and len(said) == 1  # once per command, not at every poll
+
+
 @pytest.mark.timeout(900)
 def test_a_wait_for_the_pool_releases_the_dead_names_the_live_and_gives_up(waiting_world):
     root, home, dead, live = waiting_world
