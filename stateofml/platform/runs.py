@@ -172,8 +172,8 @@ def abandon_run(instance: dg.DagsterInstance, run_id: str, reason: str) -> None:
     instance.event_log_storage.free_concurrency_slots_for_run(run_id)
 
 
-def _children(pid: int) -> Iterator[int]:
-    """Child processes of ``pid``, depth first (Linux /proc; none found elsewhere)."""
+def descendants(pid: int) -> Iterator[int]:
+    """Child processes of ``pid`` and theirs, depth first (Linux /proc; none found elsewhere)."""
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             fields = stat.read_text().rpartition(")")[2].split()
@@ -181,26 +181,30 @@ def _children(pid: int) -> Iterator[int]:
             continue
         if int(fields[1]) == pid:
             child = int(stat.parent.name)
-            yield from _children(child)
+            yield from descendants(child)
             yield child
+
+
+def stop_processes(pids: list[int], grace_seconds: float = 10.0) -> None:
+    """Terminate ``pids``, then kill those still there after the grace period."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        for pid in pids:
+            try:
+                os.kill(pid, sig)
+            except ProcessLookupError:
+                pass
+        deadline = time.monotonic() + grace_seconds
+        while pids and time.monotonic() < deadline:
+            pids = [p for p in pids if _process_start(p) is not None and not _zombie(p)]
+            time.sleep(0.1)
+        if not pids:
+            return
 
 
 def stop_child_processes(grace_seconds: float = 10.0) -> None:
     """Terminate this process's children (dbt), then kill those still there after the grace period:
     the process is about to end, and an orphaned dbt would go on writing the warehouse."""
-    children = list(_children(os.getpid()))
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        for child in children:
-            try:
-                os.kill(child, sig)
-            except ProcessLookupError:
-                pass
-        deadline = time.monotonic() + grace_seconds
-        while children and time.monotonic() < deadline:
-            children = [c for c in children if _process_start(c) is not None and not _zombie(c)]
-            time.sleep(0.1)
-        if not children:
-            return
+    stop_processes(list(descendants(os.getpid())), grace_seconds)
 
 
 def _zombie(pid: int) -> bool:

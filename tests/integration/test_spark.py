@@ -124,12 +124,17 @@ def spark(duckdb_world, tmp_path_factory):
         # stop() leaves the JVM (2.5 GB) alive until pytest exits, under every later test.
         from pyspark import SparkContext
 
+        from stateofml.platform.runs import descendants, stop_processes
+
         gateway = SparkContext._gateway
         if gateway is not None:
             gateway.shutdown()
-            if getattr(gateway, "proc", None) is not None:
-                gateway.proc.terminate()
-                gateway.proc.wait(timeout=60)
+            launcher = getattr(gateway, "proc", None)  # the spark-submit script; the JVM is its child
+            if launcher is not None:
+                # SIGTERM to the script alone waits on the JVM for ever (CI: timed out after 60 s):
+                # the JVM first, then the script.
+                stop_processes([*descendants(launcher.pid), launcher.pid], grace_seconds=30)
+                launcher.wait(timeout=30)
             SparkContext._gateway = SparkContext._jvm = None
 
 
