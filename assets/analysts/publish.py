@@ -157,7 +157,7 @@ def export_parquet(conn: duckdb.DuckDBPyConnection, relations: list[Relation], f
     quarter of the warehouse the folder lacks; files of marts or quarters that are no longer in
     the warehouse are removed. The files written."""
     folder.mkdir(parents=True, exist_ok=True)
-    written, kept = [], []
+    written = []
     for r in relations:
         if not r.is_mart:
             continue
@@ -167,15 +167,13 @@ def export_parquet(conn: duckdb.DuckDBPyConnection, relations: list[Relation], f
             continue
         sub = quarter_files(folder, r)
         sub.mkdir(exist_ok=True)
-        built = {Quarter.containing(d) for (d,) in conn.execute(f"select distinct quarter_start from {r.sql}").fetchall()}
-        for q in sorted(built):
-            path = sub / f"{q.compact}.parquet"
+        built = {Quarter.containing(d): sub / f"{Quarter.containing(d).compact}.parquet"
+                 for (d,) in conn.execute(f"select distinct quarter_start from {r.sql}").fetchall()}
+        for q, path in sorted(built.items()):
             if q in quarters or not path.exists():
                 _write_parquet(conn, f"select * from {r.sql} where quarter_start = date '{q.start}'", path)
                 written.append(path)
-            else:
-                kept.append(path)
-        for stale in set(sub.glob("*.parquet")) - set(written) - set(kept):
+        for stale in set(sub.glob("*.parquet")) - set(built.values()):
             stale.unlink()
     marts = {quarter_files(folder, r) for r in relations if r.is_mart and r.by_quarter}
     for stale in set(folder.glob("*.parquet")) - set(written):
